@@ -1,0 +1,1 @@
+"""The mail store and the protocols on it: storage, delivery, policy, logins, SMTP, IMAP."""

@@ -1,0 +1,111 @@
+"""Wire the mail services of one node from its settings (used by `mssante serve`, the CLI
+and the tests): engine, store, accounts, logins, trust space, patient rules, delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from config.loader import database_url
+from crypto import Argon2Params, load_master_key
+from mailserver.accounts import AccountService
+from mailserver.auth import Authenticator
+from mailserver.delivery import DeliveryService
+from mailserver.policy import PatientRules
+from mailserver.store import AccountInfo, ChangeBus, Store, create_engine, session_factory
+from mailserver.trust import TrustSpace, load_trust_list
+
+AddressCheck = Callable[[str], Awaitable[bool]]
+
+
+@dataclass
+class MailServices:
+    settings: Settings
+    engine: AsyncEngine
+    store: Store
+    accounts: AccountService
+    auth: Authenticator
+    trust: TrustSpace
+    patients: PatientRules
+    delivery: DeliveryService
+    master_key: bytes
+    # Is this professional address known to the national directory? (None: don't check)
+    directory_check: AddressCheck | None = None
+
+    def is_local(self, address: str) -> bool:
+        return self.trust.is_local(address.rpartition("@")[2])
+
+    async def close(self) -> None:
+        await self.delivery.close()
+        await self.engine.dispose()
+
+
+def argon2_params(settings: Settings) -> Argon2Params:
+    a = settings.argon2
+    return Argon2Params(time_cost=a.time_cost, memory_kib=a.memory_kib,
+                        parallelism=a.parallelism)
+
+
+async def build_services(settings: Settings, *, bus: ChangeBus | None = None) -> MailServices:
+    engine = create_engine(database_url(settings), pool_size=settings.database.pool_size)
+    store = Store(session_factory(engine), bus)
+    master_key = load_master_key(settings.keys.master_key)
+    params = argon2_params(settings)
+    patients = PatientRules(store, master_key, settings.server.patient_domain)
+    trust = TrustSpace(load_trust_list(_trust_path(settings)), settings.local_domains)
+    services = MailServices(
+        settings=settings, engine=engine, store=store,
+        accounts=AccountService(store, master_key=master_key, argon2=params,
+                                patient_domain=settings.server.patient_domain),
+        auth=Authenticator(store, settings.auth, master_key=master_key, argon2=params),
+        trust=trust, patients=patients,
+        delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
+        master_key=master_key)
+    _wire_directory(services)
+    return services
+
+
+def _trust_path(settings: Settings):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    ref = settings.trust.list
+    if ref.startswith("https://"):
+        # Fetching over HTTPS is the relay's job; start from the cached copy.
+        return settings.base_dir / "trust" / "listeblanche.xml"
+    path = Path(ref)
+    return path if path.is_absolute() else settings.base_dir / path
+
+
+def _wire_directory(services: MailServices) -> None:
+    """Publish local mailboxes to the directory and let policy look addresses up there."""
+    try:
+        import directory
+    except ImportError:  # pragma: no cover
+        return
+    publish = getattr(directory, "publish_local_mailbox", None)
+    unpublish = getattr(directory, "unpublish_local_mailbox", None)
+    known = getattr(directory, "address_known", None)
+    store = services.store
+
+    if publish is not None and unpublish is not None:
+        async def on_change(info: AccountInfo) -> None:
+            async with store.write() as s:
+                if info.kind in ("PATIENT", "ADMIN") or info.liste_rouge \
+                        or info.state != "active":
+                    await unpublish(s, info.address)
+                else:
+                    await publish(s, directory.LocalMailbox(
+                        address=info.address, kind=info.kind,
+                        display_name=info.display_name, national_id=info.national_id,
+                        liste_rouge=info.liste_rouge))
+
+        services.accounts.on_change = on_change
+    if known is not None and services.settings.directory.refuse_unknown_professionals:
+        async def check(address: str) -> bool:
+            async with store.read() as s:
+                return bool(await known(s, address))
+
+        services.directory_check = check

@@ -1,0 +1,47 @@
+"""Alembic environment: the mail store and the directory share one migration chain."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from mailserver.store.engine import create_engine
+from mailserver.store.models import Base
+
+target_metadata: list[Any] = [Base.metadata]
+try:  # the directory's tables live in their own package and metadata
+    from directory.models import Base as DirectoryBase
+
+    target_metadata.append(DirectoryBase.metadata)
+except ImportError:  # pragma: no cover - directory not installed
+    pass
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_async())

@@ -1,0 +1,1 @@
+"""The composition root: the `mssante` command line and `mssante serve`."""

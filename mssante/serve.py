@@ -1,0 +1,151 @@
+"""`mssante serve`: every listener and worker of one node in one asyncio process.
+
+SIGTERM/SIGINT stop it cleanly: listeners stop accepting, in-flight SMTP transactions
+finish (or get 421), pending deliveries commit, then the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from config import Settings
+from crypto import shrink_tls_read_buffer
+from mailserver.services import MailServices, build_services
+from webmail import create_app
+
+log = logging.getLogger("mssante")
+SHUTDOWN_GRACE = 10.0
+
+Stopper = Callable[[], Awaitable[None]]
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """Uvicorn inside our loop: signals are ours, not uvicorn's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class Node:
+    services: MailServices
+    stoppers: list[tuple[str, Stopper]] = field(default_factory=list)
+    banner: list[str] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        for name, stop in reversed(self.stoppers):
+            try:
+                await stop()
+            except Exception:
+                log.exception("stopping %s failed", name)
+        await self.services.close()
+
+
+async def start_node(settings: Settings) -> Node:
+    """Start every configured listener and worker; returns once all are accepting."""
+    shrink_tls_read_buffer()
+    services = await build_services(settings)
+    node = Node(services)
+    try:
+        await _start_smtp(node)
+        await _start_imap(node)
+        await _start_https(node)
+        await _start_relay(node)
+    except BaseException:
+        await node.stop()
+        raise
+    return node
+
+
+async def _start_smtp(node: Node) -> None:
+    from mailserver.smtp import start_smtp
+
+    servers = await start_smtp(node.services)
+    lis = node.services.settings.listeners
+    for label, listener in (("SMTP (MX, STARTTLS)", lis.smtp),
+                            ("Submission (implicit TLS)", lis.submission_tls),
+                            ("Submission (STARTTLS)", lis.submission_starttls)):
+        if listener:
+            node.banner.append(f"{label:28} {listener}")
+
+    async def stop() -> None:
+        await servers.close(SHUTDOWN_GRACE)
+
+    node.stoppers.append(("smtp", stop))
+
+
+async def _start_imap(node: Node) -> None:
+    try:
+        from mailserver.imap import start_imap  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    servers = await start_imap(node.services)
+    lis = node.services.settings.listeners
+    for label, listener in (("IMAP (STARTTLS)", lis.imap_starttls),
+                            ("IMAP (implicit TLS)", lis.imap_tls)):
+        if listener:
+            node.banner.append(f"{label:28} {listener}")
+    node.stoppers.append(("imap", servers.close))
+
+
+async def _start_https(node: Node) -> None:
+    s = node.services.settings
+    if s.listeners.https is None:
+        return
+    config = uvicorn.Config(create_app(node.services), host=s.listeners.https.host,
+                            port=s.listeners.https.port, ssl_certfile=str(s.tls.certificate),
+                            ssl_keyfile=str(s.tls.private_key), log_level="warning",
+                            lifespan="off", server_header=False, access_log=False,
+                            ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20")
+    server = _EmbeddedUvicorn(config)
+    task = asyncio.get_running_loop().create_task(server.serve(), name="https")
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("HTTPS listener stopped at start")
+        await asyncio.sleep(0.02)
+    # Uvicorn's config sets TLS 1.2 minimum through ssl_version=PROTOCOL_TLS_SERVER defaults.
+    node.banner.append(f"{'HTTPS (webmail, API)':28} https://{s.listeners.https}/")
+
+    async def stop() -> None:
+        server.should_exit = True
+        await asyncio.wait_for(task, SHUTDOWN_GRACE)
+
+    node.stoppers.append(("https", stop))
+
+
+async def _start_relay(node: Node) -> None:
+    try:
+        from relay import start_relay  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    if not node.services.settings.relay.enabled:
+        return
+    worker = await start_relay(node.services)
+    node.banner.append(f"{'Relay worker':28} running")
+    node.stoppers.append(("relay", worker.close))
+
+
+async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None = None) -> None:
+    node = await start_node(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if on_ready:
+        on_ready(node)
+    log.info("mssante ready")
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await node.stop()
+        log.info("stopped")
