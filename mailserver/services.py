@@ -15,7 +15,15 @@ from mailserver.accounts import AccountService
 from mailserver.auth import Authenticator
 from mailserver.delivery import DeliveryService
 from mailserver.policy import PatientRules
-from mailserver.store import AccountInfo, ChangeBus, Store, create_engine, session_factory
+from mailserver.store import (
+    AccountInfo,
+    ChangeBus,
+    Store,
+    create_engine,
+    is_sqlite,
+    session_factory,
+)
+from mailserver.store.pgnotify import PgNotifier
 from mailserver.trust import TrustSpace, load_trust_list
 
 AddressCheck = Callable[[str], Awaitable[bool]]
@@ -34,12 +42,15 @@ class MailServices:
     master_key: bytes
     # Is this professional address known to the national directory? (None: don't check)
     directory_check: AddressCheck | None = None
+    pg_notifier: PgNotifier | None = None
 
     def is_local(self, address: str) -> bool:
         return self.trust.is_local(address.rpartition("@")[2])
 
     async def close(self) -> None:
         await self.delivery.close()
+        if self.pg_notifier is not None:
+            await self.pg_notifier.close()
         await self.engine.dispose()
 
 
@@ -49,7 +60,10 @@ def argon2_params(settings: Settings) -> Argon2Params:
                         parallelism=a.parallelism)
 
 
-async def build_services(settings: Settings, *, bus: ChangeBus | None = None) -> MailServices:
+async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
+                         cross_node: bool = False) -> MailServices:
+    """Wire the services. `cross_node` (for `serve`) forwards change events between nodes
+    sharing a PostgreSQL database, so IDLE on one node wakes for a delivery on another."""
     engine = create_engine(database_url(settings), pool_size=settings.database.pool_size)
     store = Store(session_factory(engine), bus)
     master_key = load_master_key(settings.keys.master_key)
@@ -65,6 +79,9 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None) ->
         delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
         master_key=master_key)
     _wire_directory(services)
+    if cross_node and not is_sqlite(database_url(settings)):
+        services.pg_notifier = PgNotifier(database_url(settings), store.bus)
+        await services.pg_notifier.start()
     return services
 
 

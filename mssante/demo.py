@@ -78,9 +78,8 @@ async def _first_conversation(services: MailServices) -> None:
 
 async def _sample_directory(services: MailServices, base: Path) -> None:
     try:
-        from directory.synthetic import write_synthetic_files
-
         from directory import import_files
+        from directory.synthetic import write_synthetic_files
     except ImportError:
         return
     files = write_synthetic_files(base / "directory-sample", persons=3000, mailboxes=2000,

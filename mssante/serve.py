@@ -52,7 +52,7 @@ class Node:
 async def start_node(settings: Settings) -> Node:
     """Start every configured listener and worker; returns once all are accepting."""
     shrink_tls_read_buffer()
-    services = await build_services(settings)
+    services = await build_services(settings, cross_node=True)
     node = Node(services)
     try:
         await _start_smtp(node)

@@ -1,0 +1,1 @@
+"""IMAP server for mssante."""

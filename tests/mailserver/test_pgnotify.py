@@ -1,0 +1,39 @@
+"""Change events cross nodes through PostgreSQL LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mailserver.store import ChangeBus, FlagsChanged, MessageAdded
+from mailserver.store.pgnotify import PgNotifier
+from tests.conftest import PG_SKIP
+
+pytestmark = PG_SKIP
+URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+async def test_event_published_on_one_node_reaches_the_other() -> None:
+    bus_a, bus_b = ChangeBus(), ChangeBus()
+    a, b = PgNotifier(URL, bus_a), PgNotifier(URL, bus_b)
+    await a.start()
+    await b.start()
+    try:
+        sub_a, sub_b = bus_a.subscribe("acc-1"), bus_b.subscribe("acc-1")
+        other = bus_b.subscribe("acc-2")
+        events = [MessageAdded("acc-1", 3, 7, 9),
+                  FlagsChanged("acc-1", 3, 7, 10, ("\\Seen",))]
+        await bus_a.publish(events)
+        got = [await asyncio.wait_for(sub_b.queue.get(), 5) for _ in events]
+        assert got == events
+        # Node A's own sessions are told once (in-process), not again by the echo.
+        assert [sub_a.queue.get_nowait(), sub_a.queue.get_nowait()] == events
+        await asyncio.sleep(0.3)
+        assert sub_a.queue.empty() and other.queue.empty()
+        # Many events are split into several notifications, none lost.
+        many = [MessageAdded("acc-1", 3, uid, uid) for uid in range(1, 400)]
+        await bus_a.publish(many)
+        got = [await asyncio.wait_for(sub_b.queue.get(), 5) for _ in many]
+        assert got == many
+    finally:
+        await a.close()
+        await b.close()
