@@ -116,7 +116,7 @@ def _wire_directory(services: MailServices) -> None:
                 else:
                     await publish(s, directory.LocalMailbox(
                         address=info.address, kind=info.kind,
-                        display_name=info.display_name, national_id=info.national_id,
+                        display_name=info.display_name, national_id=_idnat(info),
                         liste_rouge=info.liste_rouge))
 
         services.accounts.on_change = on_change
@@ -126,3 +126,14 @@ def _wire_directory(services: MailServices) -> None:
                 return bool(await known(s, address))
 
         services.directory_check = check
+
+
+# National identifier prefixes (domain.md §8.1): idNatPS = 8+RPPS or 0+ADELI,
+# idNatStruct = 1+FINESS or 3+SIRET.
+_IDNAT_PREFIX = {"RPPS": "8", "ADELI": "0", "FINESS": "1", "SIRET": "3"}
+
+
+def _idnat(info: AccountInfo) -> str:
+    if not info.national_id or info.national_id_type not in _IDNAT_PREFIX:
+        return ""
+    return _IDNAT_PREFIX[info.national_id_type] + info.national_id

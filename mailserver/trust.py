@@ -139,8 +139,8 @@ def render_trust_list(entries: list[TrustEntry], generated: datetime | None = No
                            ("SupportContact", e.support), ("DateMAJ", e.updated or when)):
             ET.SubElement(d, f"{{{NS}}}{tag}").text = value
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") \
-        + b"\n"
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
 
 class TrustSpace:

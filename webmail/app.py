@@ -18,12 +18,9 @@ def create_app(services: MailServices) -> FastAPI:
     app = FastAPI(title="mssante", version="0.1.0",
                   description="Secure health messaging: directory and FHIR API.")
     authenticate = basic_authenticator(services)
-    try:
-        from directory.api import build_router
-    except ImportError:  # pragma: no cover
-        build_router = None
-    if build_router is not None:
-        app.include_router(build_router(services.store.sessions, authenticate))
+    from directory.api import build_router
+
+    app.include_router(build_router(services.store.sessions, authenticate))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def landing() -> str:
