@@ -1,0 +1,560 @@
+"""One SMTP connection: aiosmtpd's `SMTP` with our grammar checks, TLS, AUTH and limits.
+
+aiosmtpd reads commands and runs STARTTLS; this subclass replaces the commands whose
+behaviour matters for security (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) and leaves every
+policy decision to the handler hooks (`handler.py`): MAIL, RCPT and DATA.
+
+What aiosmtpd 1.4.6 already guarantees and we rely on:
+* after STARTTLS, `connection_made` clears the reader's buffer before any decrypted byte
+  is read, so commands pipelined with STARTTLS in clear are discarded (RFC 3207 §4.2);
+* a command line longer than the reader's limit is answered with 500 and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from base64 import b64decode
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult
+
+from config import LimitSettings
+from crypto import peer_certificate
+from mailserver.auth import Login
+from mailserver.inbound import DsnParamError, parse_mail_dsn, parse_rcpt_dsn
+from mailserver.services import MailServices
+from mailserver.smtp import codes
+from mailserver.smtp.data import DataVerdict, read_data
+from mailserver.smtp.limits import ConnectionRegistry
+from mailserver.smtp.state import ListenerKind, MssEnvelope, MssSession, TlsInfo
+from mailserver.smtp.trace import log_transaction
+
+log = logging.getLogger("mailserver.smtp")
+
+# RFC 3207 §4: before STARTTLS on the submission port, only these (AUTH gets its 538).
+BEFORE_TLS = frozenset({"EHLO", "HELO", "NOOP", "QUIT", "STARTTLS", "RSET", "AUTH", "HELP"})
+MAX_AUTH_FAILURES = 3
+MAIL_PARAMS = frozenset({"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH"})
+RCPT_PARAMS = frozenset({"NOTIFY", "ORCPT"})
+COMMAND_LIMIT = 512
+PATH_COMMAND_LIMIT = 1024   # MAIL/RCPT with their parameters
+
+
+class MssSMTP(SMTP):
+    def __init__(self, handler: Any, *, services: MailServices, kind: ListenerKind,
+                 registry: ConnectionRegistry, tls_context: ssl.SSLContext | None,
+                 implicit_tls: bool, loop: asyncio.AbstractEventLoop) -> None:
+        limits: LimitSettings = services.settings.limits
+        # Set before SMTP.__init__, which builds the StreamReader from it.
+        self.line_length_limit = limits.max_line_length
+        self.services = services
+        self.kind = kind
+        self.limits = limits
+        self.registry = registry
+        self.implicit_tls = implicit_tls
+        self.shutting_down = False
+        self._refusal: str | None = None
+        self._admitted = False
+        self._busy = False
+        self._greeting_pending = True
+        self._raw_replies = False
+        self._abort_handle: asyncio.TimerHandle | None = None
+        super().__init__(
+            handler, data_size_limit=limits.max_message_size, enable_SMTPUTF8=True,
+            decode_data=False, hostname=services.settings.server.hostname,
+            ident="ESMTP mssante", tls_context=None if implicit_tls else tls_context,
+            require_starttls=False, timeout=limits.smtp_timeout, auth_required=False,
+            auth_require_tls=False, loop=loop)
+        # aiosmtpd keeps these in a class-wide dict that EHLO grows; keep ours per session.
+        self.command_size_limits = defaultdict(
+            lambda: COMMAND_LIMIT, {"MAIL": PATH_COMMAND_LIMIT, "RCPT": PATH_COMMAND_LIMIT})
+        self._smtp_methods = {name: self._guard(name, method)
+                              for name, method in self._smtp_methods.items()}
+
+    # -- typed views --------------------------------------------------------------------
+
+    # (No asserts here: aiosmtpd's __init__ reads every attribute before they are set.)
+    @property
+    def sess(self) -> MssSession:
+        return cast(MssSession, self.session)
+
+    @property
+    def env(self) -> MssEnvelope:
+        return cast(MssEnvelope, self.envelope)
+
+    def _create_session(self) -> MssSession:
+        return MssSession(self.loop)
+
+    def _create_envelope(self) -> MssEnvelope:
+        return MssEnvelope()
+
+    def in_transaction(self) -> bool:
+        return isinstance(self.envelope, MssEnvelope) and self.envelope.mail_from is not None
+
+    # -- connection life ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None
+        super().connection_made(transport)
+        sess = self.sess
+        peer = transport.get_extra_info("peername")
+        sess.client_ip = str(peer[0]) if peer else "unknown"
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            cipher = ssl_object.cipher()
+            sess.tls = TlsInfo(ssl_object.version() or "TLS", cipher[0] if cipher else "")
+        if first:
+            self._refusal = self.registry.admit(self, sess.client_ip)
+            self._admitted = self._refusal is None
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._abort_handle is not None:
+            self._abort_handle.cancel()
+        if self._admitted:
+            self._admitted = False
+            self.registry.release(self)
+        if self.in_transaction():
+            self._finish_transaction("abandoned: connection lost")
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is not None:
+            self._greeting_pending = False
+            await self.push(codes.TOO_MANY_CONNECTIONS_CLIENT if self._refusal == "client"
+                            else codes.TOO_MANY_CONNECTIONS)
+            self._close()
+            return
+        await super()._handle_client()
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def _say_and_close(self, reply: str, linger: float = 2.0) -> None:
+        """Reply without waiting (used from outside the session's task) and close; a TLS
+        peer that does not answer our close_notify is cut off after `linger` seconds."""
+        if self.transport is None:
+            return
+        if not self.transport.is_closing():
+            try:
+                self._writer.write(reply.encode() + b"\r\n")
+            except (ConnectionError, RuntimeError):
+                pass
+            self._close()
+        if self._abort_handle is None:
+            self._abort_handle = self.loop.call_later(linger, self._hard_abort)
+
+    def _hard_abort(self) -> None:
+        for transport in (self.transport, self._original_transport):
+            if transport is not None:
+                transport.abort()  # type: ignore[attr-defined]
+
+    def begin_shutdown(self) -> None:
+        """Stop taking new work: an idle session is told 421 at once, a busy one after."""
+        self.shutting_down = True
+        if not self._busy and not self.in_transaction():
+            self._say_and_close(codes.SHUTTING_DOWN)
+
+    def abort(self) -> None:
+        """Grace is over: 421 and close, whatever the session was doing."""
+        self._say_and_close(codes.SHUTTING_DOWN, linger=0.5)
+
+    def _timeout_cb(self) -> None:
+        log.info("smtp %s: client %s silent for %ss, closing", self.kind.value,
+                 self.sess.client_ip, self.limits.smtp_timeout)
+        self._say_and_close(codes.TIMEOUT)
+
+    def _touch(self) -> None:
+        self._reset_timeout()
+
+    # -- replies ------------------------------------------------------------------------
+
+    async def push(self, status: str | bytes) -> None:
+        data = status.encode("utf-8") if isinstance(status, str) else status
+        if self._greeting_pending:
+            self._greeting_pending = False
+        elif not self._raw_replies:
+            data = codes.with_enhanced(data)
+        await super().push(data)
+
+    async def push_raw(self, lines: list[str]) -> None:
+        self._raw_replies = True
+        try:
+            for line in lines:
+                await self.push(line)
+        finally:
+            self._raw_replies = False
+
+    # -- dispatch guard -----------------------------------------------------------------
+
+    def _guard(self, name: str, method: Callable[[str | None], Awaitable[None]]
+               ) -> Callable[[str | None], Awaitable[None]]:
+        async def run(arg: str | None) -> None:
+            if self.shutting_down and not self.in_transaction() and name != "QUIT":
+                await self.push(codes.SHUTTING_DOWN)
+                self._close()
+                return
+            # relay (issue 5): the MX requires STARTTLS too, like the submission port.
+            if (self.kind in (ListenerKind.SUBMISSION_STARTTLS, ListenerKind.MX)
+                    and self.sess.tls is None and name not in BEFORE_TLS):
+                await self.push(codes.STARTTLS_REQUIRED)
+                return
+            self._busy = True
+            try:
+                await method(arg)
+            finally:
+                self._busy = False
+            if self.shutting_down and not self.in_transaction() and name != "QUIT":
+                self._say_and_close(codes.SHUTTING_DOWN)
+        return run
+
+    # -- greeting and TLS ---------------------------------------------------------------
+
+    async def smtp_HELO(self, hostname: str | None) -> None:
+        if not hostname:
+            await self.push(codes.SYNTAX_HELO)
+            return
+        self._set_rset_state()  # type: ignore[no-untyped-call]
+        self.sess.extended_smtp = False
+        self.sess.host_name = hostname
+        await self.push_raw([f"250 {self.hostname}"])
+
+    async def smtp_EHLO(self, hostname: str | None) -> None:
+        if not hostname:
+            await self.push(codes.SYNTAX_EHLO)
+            return
+        self._set_rset_state()  # type: ignore[no-untyped-call]
+        sess = self.sess
+        sess.extended_smtp = True
+        sess.host_name = hostname
+        ext = [self.hostname, f"SIZE {self.limits.max_message_size}", "8BITMIME", "SMTPUTF8",
+               "PIPELINING", "ENHANCEDSTATUSCODES", "DSN"]  # DSN: relay (issue 5)
+        if self.tls_context is not None and sess.tls is None:
+            ext.append("STARTTLS")
+        if self.kind.submission and sess.tls is not None:
+            mechs = ["LOGIN", "PLAIN"]
+            if self._peer_certificate_der():
+                mechs.append("EXTERNAL")
+            ext.append("AUTH " + " ".join(mechs))
+        lines = [f"250-{e}" for e in ext[:-1]] + [f"250 {ext[-1]}"]
+        await self.push_raw(lines)
+
+    async def smtp_STARTTLS(self, arg: str | None) -> None:
+        if arg:
+            await self.push(codes.SYNTAX_STARTTLS)
+        elif self.sess.tls is not None:
+            await self.push(codes.TLS_ALREADY_ACTIVE)
+        elif self.tls_context is None:
+            await self.push(codes.TLS_UNAVAILABLE)
+        else:
+            await super().smtp_STARTTLS(arg)   # "220", handshake, fresh session, empty buffer
+
+    def _ssl_object(self) -> ssl.SSLObject | ssl.SSLSocket | None:
+        if self.transport is None:
+            return None
+        obj = self.transport.get_extra_info("ssl_object")
+        return obj if isinstance(obj, ssl.SSLObject | ssl.SSLSocket) else None
+
+    def _peer_certificate_der(self) -> bytes | None:
+        obj = self._ssl_object()
+        return obj.getpeercert(binary_form=True) if obj is not None else None
+
+    # -- authentication -----------------------------------------------------------------
+
+    async def identity(self) -> Login | None:
+        """Who is submitting: the AUTH login, else the TLS client certificate's account."""
+        sess = self.sess
+        if sess.login is not None:
+            return sess.login
+        if not sess.cert_checked and sess.tls is not None:
+            sess.cert_checked = True
+            obj = self._ssl_object()
+            cert = peer_certificate(obj) if obj is not None else None
+            if cert is not None:
+                sess.cert_login = await self.services.auth.certificate_login(
+                    cert, sess.client_ip, "smtp")
+        return sess.cert_login
+
+    async def smtp_AUTH(self, arg: str | None) -> None:
+        sess = self.sess
+        if not self.kind.submission:
+            await self.push(codes.AUTH_UNAVAILABLE)
+            return
+        if not sess.host_name or not sess.extended_smtp:
+            await self.push(codes.NEED_EHLO_FOR_AUTH)
+            return
+        if sess.tls is None:
+            await self.push(codes.ENCRYPTION_REQUIRED)
+            return
+        if sess.login is not None:
+            await self.push(codes.ALREADY_AUTHENTICATED)
+            return
+        if self.in_transaction():
+            await self.push(codes.AUTH_IN_TRANSACTION)
+            return
+        if arg and arg.split()[0].upper() not in self._auth_methods:
+            await self.push(codes.UNKNOWN_MECHANISM)
+            return
+        if arg:
+            first, _, rest = arg.partition(" ")
+            arg = first.upper() + (" " + rest if rest else "")
+        await super().smtp_AUTH(arg)
+        if sess.authenticated and isinstance(sess.auth_data, Login):
+            sess.login = sess.auth_data
+            sess.auth_data = None
+        elif sess.auth_failures >= MAX_AUTH_FAILURES:
+            await self.push(codes.TOO_MANY_AUTH_FAILURES)
+            self._close()
+
+    async def _password_auth(self, login: bytes, password: bytes) -> AuthResult:
+        sess = self.sess
+        auth = self.services.auth
+        address = login.decode("utf-8", "replace")
+        secret = password.decode("utf-8", "replace")
+        throttled = auth.throttled(sess.client_ip, address)
+        result = await auth.password_login(address, secret, sess.client_ip, "smtp")
+        if result is not None:
+            return AuthResult(success=True, auth_data=result)
+        sess.auth_failures += 1
+        throttled = throttled or auth.throttled(sess.client_ip, address)
+        return AuthResult(success=False, handled=False,
+                          message=codes.AUTH_THROTTLED if throttled else codes.AUTH_FAILED)
+
+    async def _sasl_response(self, args: list[str]) -> bytes | None:
+        """The client's SASL response: the initial one, else asked with a 334."""
+        if len(args) == 1:
+            blob = await self.challenge_auth("")
+            return blob if isinstance(blob, bytes) else None
+        if args[1] == "=":
+            return b""
+        try:
+            return b64decode(args[1].encode(), validate=True)
+        except ValueError:
+            await self.push("501 5.5.2 Cannot decode base64")
+            return None
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        blob = await self._sasl_response(args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        parts = blob.split(b"\x00")
+        if len(parts) != 3:
+            await self.push("501 5.5.2 Cannot split the PLAIN response")
+            return AuthResult(success=False, handled=True)
+        authzid, login, password = parts
+        if authzid and authzid.lower() != login.lower():
+            self.sess.auth_failures += 1
+            return AuthResult(success=False, handled=False, message=codes.AUTH_FAILED)
+        return await self._password_auth(login, password)
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            got = await self.challenge_auth(self.AuthLoginUsernameChallenge)
+            if got is MISSING:
+                return AuthResult(success=False, handled=True)
+            login = got
+        else:
+            try:
+                login = b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Cannot decode base64")
+                return AuthResult(success=False, handled=True)
+        password = await self.challenge_auth(self.AuthLoginPasswordChallenge)
+        if password is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(login, bytes) and isinstance(password, bytes)
+        return await self._password_auth(login, password)
+
+    async def auth_EXTERNAL(self, _: Any, args: list[str]) -> AuthResult:
+        """RFC 4422 appendix A: the identity is the TLS client certificate's."""
+        blob = await self._sasl_response(args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        authzid = blob.decode("utf-8", "replace").strip().lower()
+        login = await self.identity()
+        if login is None or (authzid and authzid != login.account.address):
+            self.sess.auth_failures += 1
+            return AuthResult(success=False, handled=False, message=codes.AUTH_FAILED)
+        return AuthResult(success=True, auth_data=login)
+
+    # -- the mail transaction -----------------------------------------------------------
+
+    @staticmethod
+    def _params(text: str) -> dict[str, str] | None:
+        out: dict[str, str] = {}
+        for token in text.split():
+            key, eq, value = token.partition("=")
+            if not key.isalnum() or (eq and not value):
+                return None
+            out[key.upper()] = value
+        return out
+
+    def _path(self, arg: str | None, keyword: str, *, null_ok: bool
+              ) -> tuple[str, str] | str:
+        """(address, parameters text) or an error reply."""
+        syntax = codes.SYNTAX_MAIL if keyword == "FROM:" else codes.SYNTAX_RCPT
+        if arg is None:
+            return syntax
+        rest = self._strip_command_keyword(keyword, arg)
+        if rest is None:
+            return syntax
+        if null_ok and rest.startswith("<>"):
+            return "", rest[2:]
+        address, params = self._getaddr(rest)
+        if address is None or params is None:
+            return codes.BAD_ADDRESS
+        if not address or "@" not in address or not address.rpartition("@")[2]:
+            return codes.BAD_ADDRESS if address else syntax
+        if len(address) > 254:
+            return codes.BAD_ADDRESS
+        return address, params
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if not self.sess.host_name:
+            await self.push(codes.NEED_HELO)
+            return
+        if self.in_transaction():
+            await self.push(codes.NESTED_MAIL)
+            return
+        login = None
+        if self.kind.submission:
+            login = await self.identity()
+            if login is None:
+                await self.push(codes.AUTH_REQUIRED)
+                return
+        parsed = self._path(arg, "FROM:", null_ok=True)
+        if isinstance(parsed, str):
+            await self.push(parsed)
+            return
+        address, rest = parsed
+        params = self._params(rest)
+        if params is None or (params and not self.sess.extended_smtp):
+            await self.push(codes.SYNTAX_MAIL)
+            return
+        for name in params:
+            if name not in MAIL_PARAMS:
+                await self.push(codes.UNKNOWN_PARAMETER.format(name=name))
+                return
+        env = self.env
+        if "SIZE" in params:
+            if not params["SIZE"].isdigit():
+                await self.push(codes.BAD_SIZE)
+                return
+            env.declared_size = int(params["SIZE"])
+            if env.declared_size > self.limits.max_message_size:
+                await self.push(codes.TOO_BIG.format(limit=self.limits.max_message_size))
+                return
+        body = params.get("BODY", "7BIT").upper()
+        if body not in ("7BIT", "8BITMIME"):
+            await self.push(codes.BAD_BODY)
+            return
+        if params.get("SMTPUTF8"):
+            await self.push("501 5.5.4 SMTPUTF8 takes no value")
+            return
+        env.smtp_utf8 = "SMTPUTF8" in params
+        # relay (issue 5): RET and ENVID checked and stored decoded ("ret", "envid").
+        try:
+            dsn, _ = parse_mail_dsn(f"{k}={v}" for k, v in params.items()
+                                    if k in ("RET", "ENVID"))
+        except DsnParamError as exc:
+            await self.push(f"501 5.5.4 {exc}")
+            return
+        env.params = dsn
+        env.sender_login = login
+        status = await self._call_handler_hook("MAIL", address, rest.split())
+        env.sender_code = codes.code_of(status)
+        if env.mail_from is None:     # refused: this transaction ends here
+            log_transaction(self.kind.value, self.sess, env, status, env.declared_size,
+                            self.services.patients.is_patient_address, sender=address)
+        await self.push(status)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        if not self.sess.host_name:
+            await self.push(codes.NEED_HELO)
+            return
+        if not self.in_transaction():
+            await self.push(codes.NEED_MAIL)
+            return
+        parsed = self._path(arg, "TO:", null_ok=False)
+        if isinstance(parsed, str):
+            await self.push(parsed)
+            return
+        address, rest = parsed
+        params = self._params(rest)
+        if params is None or (params and not self.sess.extended_smtp):
+            await self.push(codes.SYNTAX_RCPT)
+            return
+        for name in params:
+            if name not in RCPT_PARAMS:
+                await self.push(codes.UNKNOWN_PARAMETER.format(name=name))
+                return
+        try:  # relay (issue 5): NOTIFY and ORCPT must be well-formed (RFC 3461)
+            parse_rcpt_dsn(f"{k}={v}" for k, v in params.items())
+        except DsnParamError as exc:
+            await self.push(f"501 5.5.4 {exc}")
+            return
+        if len(self.env.rcpt_tos) >= self.limits.max_recipients:
+            await self.push(codes.TOO_MANY_RECIPIENTS)
+            return
+        status = await self._call_handler_hook("RCPT", address, rest.split())
+        await self.push(status)
+
+    async def smtp_RSET(self, arg: str | None) -> None:
+        if arg:
+            await self.push("501 5.5.4 Syntax: RSET")
+            return
+        self._set_rset_state()  # type: ignore[no-untyped-call]
+        await self.push(codes.RESET_OK)
+
+    async def smtp_DATA(self, arg: str | None) -> None:
+        if not self.sess.host_name:
+            await self.push(codes.NEED_HELO)
+            return
+        if not self.in_transaction():
+            await self.push(codes.NEED_MAIL)
+            return
+        if arg:
+            await self.push(codes.SYNTAX_DATA)
+            return
+        env = self.env
+        if not env.rcpt_tos:
+            await self.push(codes.NO_VALID_RECIPIENTS)
+            return
+        await self.push(codes.START_DATA)
+        result = await read_data(self._reader, max_size=self.limits.max_message_size,
+                                 max_line=self.limits.max_line_length, touch=self._touch)
+        self._reset_timeout()
+        if result.verdict is DataVerdict.OK:
+            env.content = env.original_content = result.content
+            try:
+                status = await self._call_handler_hook("DATA")
+            except Exception as exc:   # the transaction ends here whatever happened
+                status = await self.handle_exception(exc)
+        elif result.verdict is DataVerdict.BARE_NEWLINE:
+            status = codes.BARE_NEWLINE
+        elif result.verdict is DataVerdict.LINE_TOO_LONG:
+            status = codes.LINE_TOO_LONG
+        else:
+            status = codes.TOO_BIG.format(limit=self.limits.max_message_size)
+        self._finish_transaction(status, size=result.size)
+        self._set_post_data_state()
+        await self.push(status)
+
+    # -- transaction log ----------------------------------------------------------------
+
+    def _set_post_data_state(self) -> None:
+        if self.in_transaction():
+            self._finish_transaction("abandoned")
+        super()._set_post_data_state()  # type: ignore[no-untyped-call]
+
+    def _finish_transaction(self, result: str, size: int | None = None) -> None:
+        env = self.env
+        if env.mail_from is None:
+            return
+        log_transaction(self.kind.value, self.sess, env, result, size,
+                        self.services.patients.is_patient_address)
+        env.mail_from = None

@@ -1,0 +1,280 @@
+"""Submission over real sockets: implicit TLS, STARTTLS, AUTH, certificates, recipients."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+
+import aiosmtplib
+import pytest
+
+from crypto import issue_client_certificate, load_certificate, load_private_key, write_pem
+from mailserver.services import MailServices
+from mailserver.trust import TrustEntry, TrustList
+from tests.conftest import APP, DOCTOR, NURSE, PASSWORD, WARD
+from tests.mailserver.smtp.smtp_helpers import (
+    RawClient,
+    count,
+    mailbox,
+    message,
+    submit,
+    tls_client,
+)
+
+
+async def test_implicit_tls_submission_stores_for_recipient_and_sender(
+        services: MailServices, ports: dict[str, int]) -> None:
+    ctx = tls_client(services.settings)
+    msg = message(DOCTOR, NURSE, "Compte rendu", "Le patient va bien.")
+    refused = await asyncio.to_thread(submit, ports["tls"], ctx, DOCTOR, DOCTOR, [NURSE], msg)
+    assert refused == {}
+    [got] = await mailbox(services, NURSE)
+    assert got.endswith(msg)
+    assert got.startswith(b"Received: from client.test ([127.0.0.1])")
+    assert b"(authenticated)" in got and b"TLSv1." in got and PASSWORD.encode() not in got
+    [sent] = await mailbox(services, DOCTOR, "Sent")
+    assert sent.endswith(msg)
+
+
+async def test_starttls_submission_with_aiosmtplib(services: MailServices,
+                                                   ports: dict[str, int]) -> None:
+    ctx = tls_client(services.settings)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["starttls"], tls_context=ctx,
+                             start_tls=True)
+    async with client:
+        await client.ehlo()
+        assert "starttls" not in client.esmtp_extensions
+        for ext in ("size", "8bitmime", "smtputf8", "pipelining", "enhancedstatuscodes"):
+            assert ext in client.esmtp_extensions, ext
+        assert client.server_auth_methods == ["login", "plain"]
+        await client.login(DOCTOR, PASSWORD)
+        errors, reply = await client.sendmail(DOCTOR, [NURSE, WARD],
+                                              message(DOCTOR, [NURSE, WARD]))
+        assert errors == {} and reply.startswith("2.0.0 OK")
+    assert await count(services, NURSE) == 1
+    assert await count(services, WARD) == 1
+    assert await count(services, DOCTOR, "Sent") == 1
+
+
+async def test_starttls_port_requires_tls_before_mail(services: MailServices,
+                                                      ports: dict[str, int]) -> None:
+    def run() -> tuple[bytes, bytes, bytes]:
+        c = RawClient(ports["starttls"])
+        ehlo = c.cmd("EHLO client.test")
+        mail = c.cmd(f"MAIL FROM:<{DOCTOR}>")
+        auth = c.cmd("AUTH PLAIN AGpAZXhhbXBsZQBwYXNz")
+        c.close()
+        return ehlo, mail, auth
+    ehlo, mail, auth = await asyncio.to_thread(run)
+    assert b"STARTTLS" in ehlo and b"AUTH" not in ehlo
+    assert mail.startswith(b"530 5.7.0")
+    assert auth == b"538 5.7.11 Encryption required for requested authentication mechanism"
+
+
+async def test_auth_before_tls_refused_on_mx_port_too(services: MailServices,
+                                                      ports: dict[str, int]) -> None:
+    def run() -> bytes:
+        c = RawClient(ports["mx"])
+        c.cmd("EHLO client.test")
+        r = c.cmd("AUTH LOGIN")
+        c.close()
+        return r
+    assert (await asyncio.to_thread(run)).startswith(b"502 5.5.1")
+
+
+async def test_wrong_password_refused_without_saying_why(services: MailServices,
+                                                         ports: dict[str, int]) -> None:
+    ctx = tls_client(services.settings)
+    for user in (DOCTOR, "nobody@hopital.test"):
+        with pytest.raises(smtplib.SMTPAuthenticationError) as err:
+            await asyncio.to_thread(submit, ports["tls"], ctx, user, user, [NURSE],
+                                    message(user, NURSE), password="wrong")
+        assert err.value.smtp_code == 535
+        assert err.value.smtp_error == b"5.7.8 Authentication credentials invalid"
+
+
+async def test_login_throttled_after_repeated_failures(services: MailServices,
+                                                       ports: dict[str, int]) -> None:
+    limit = services.settings.auth.max_failures_per_account
+    ctx = tls_client(services.settings)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["tls"], tls_context=ctx,
+                             use_tls=True)
+    codes = []
+    for _ in range(limit + 1):
+        async with client:
+            await client.ehlo()
+            try:
+                await client.auth_plain(NURSE, "wrong")
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                codes.append(exc.code)
+    assert codes[:limit - 1] == [535] * (limit - 1)
+    assert codes[-1] == 454
+    # Throttled: even the right password is refused for now.
+    async with client:
+        await client.ehlo()
+        with pytest.raises(aiosmtplib.SMTPAuthenticationError) as err:
+            await client.auth_plain(NURSE, PASSWORD)
+        assert err.value.code == 454 and "4.7.0" in err.value.message
+
+
+async def test_three_failures_close_the_session(services: MailServices,
+                                                ports: dict[str, int]) -> None:
+    def run() -> list[bytes]:
+        c = RawClient(ports["tls"], tls_client(services.settings))
+        c.cmd("EHLO client.test")
+        out = [c.cmd("AUTH PLAIN AG5vYm9keUBob3BpdGFsLnRlc3QAeA==") for _ in range(3)]
+        out.append(c.pending(1.0))
+        c.close()
+        return out
+    replies = await asyncio.to_thread(run)
+    assert [r[:3] for r in replies[:3]] == [b"535"] * 3
+    assert replies[3].startswith(b"421 4.7.0")
+
+
+def _app_certificate(services: MailServices, tmp: object) -> tuple[str, str]:
+    from pathlib import Path
+
+    data = services.settings.base_dir
+    ca_cert = load_certificate(data / "certs" / "ca.pem")
+    ca_key = load_private_key(data / "keys" / "ca.key")
+    cert, key = issue_client_certificate(ca_cert, ca_key, APP)
+    base = Path(str(tmp))
+    write_pem(base / "app.pem", cert, base / "app.key", key)
+    return str(base / "app.pem"), str(base / "app.key")
+
+
+async def test_certificate_login_for_application(services: MailServices, ports: dict[str, int],
+                                                 tmp_path: object) -> None:
+    cert, key = _app_certificate(services, tmp_path)
+    ctx = tls_client(services.settings, cert, key)
+    msg = message(APP, NURSE, "Rappel de rendez-vous", "Demain 9h.")
+    # No AUTH at all: the certificate identifies the application's mailbox.
+    assert await asyncio.to_thread(submit, ports["tls"], ctx, None, APP, [NURSE], msg) == {}
+    # AUTH EXTERNAL over STARTTLS works too.
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["starttls"], tls_context=ctx,
+                             start_tls=True)
+    async with client:
+        await client.ehlo()
+        assert "external" in client.server_auth_methods
+        reply = await client.execute_command(b"AUTH", b"EXTERNAL", b"=")
+        assert reply.code == 235
+        _, reply2 = await client.sendmail(APP, [NURSE], msg)
+    got = await mailbox(services, NURSE)
+    assert len(got) == 2 and all(g.endswith(msg) for g in got)
+
+
+async def test_certificate_does_not_let_app_send_as_someone_else(
+        services: MailServices, ports: dict[str, int], tmp_path: object) -> None:
+    cert, key = _app_certificate(services, tmp_path)
+    ctx = tls_client(services.settings, cert, key)
+    with pytest.raises(smtplib.SMTPSenderRefused) as err:
+        await asyncio.to_thread(submit, ports["tls"], ctx, None, DOCTOR, [NURSE],
+                                message(DOCTOR, NURSE))
+    assert err.value.smtp_code == 550 and b"5.7.1" in err.value.smtp_error
+
+
+async def test_mail_without_login_refused(services: MailServices,
+                                          ports: dict[str, int]) -> None:
+    ctx = tls_client(services.settings)
+    with pytest.raises(smtplib.SMTPSenderRefused) as err:
+        await asyncio.to_thread(submit, ports["tls"], ctx, None, DOCTOR, [NURSE],
+                                message(DOCTOR, NURSE))
+    assert err.value.smtp_code == 530
+
+
+async def test_sender_and_from_must_be_the_account(services: MailServices,
+                                                   ports: dict[str, int]) -> None:
+    ctx = tls_client(services.settings)
+    with pytest.raises(smtplib.SMTPSenderRefused) as err:
+        await asyncio.to_thread(submit, ports["tls"], ctx, DOCTOR, NURSE, [WARD],
+                                message(NURSE, WARD))
+    assert err.value.smtp_code == 550 and err.value.smtp_error.startswith(b"5.7.1")
+    with pytest.raises(smtplib.SMTPDataError) as err2:
+        await asyncio.to_thread(submit, ports["tls"], ctx, DOCTOR, DOCTOR, [WARD],
+                                message(NURSE, WARD))
+    assert err2.value.smtp_code == 550 and b"From: header" in err2.value.smtp_error
+    assert await count(services, WARD) == 0
+
+
+async def test_recipients_local_unknown_disabled_trusted_remote_and_outside(
+        services: MailServices, ports: dict[str, int]) -> None:
+    services.trust.replace(TrustList(entries=[*services.trust.current.entries,
+                                              TrustEntry("autre-hopital.test", "CN=x")]))
+    await services.accounts.set_state(WARD, "suspended")
+    ctx = tls_client(services.settings)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["tls"], tls_context=ctx,
+                             use_tls=True)
+    async with client:
+        await client.login(DOCTOR, PASSWORD)
+        await client.mail(DOCTOR)
+        replies = {}
+        for rcpt in (NURSE, "personne@hopital.test", WARD, "dr.x@autre-hopital.test",
+                     "someone@outside.example"):
+            try:
+                r = await client.rcpt(rcpt)
+                replies[rcpt] = (r.code, r.message)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                replies[rcpt] = (exc.code, exc.message)
+        r = await client.data(message(DOCTOR, [NURSE, "dr.x@autre-hopital.test"]))
+        assert r.code == 250
+    assert replies[NURSE][0] == 250
+    assert replies["personne@hopital.test"][0] == 550
+    assert replies["personne@hopital.test"][1].startswith("5.1.1")
+    assert replies[WARD][0] == 550 and replies[WARD][1].startswith("5.2.1")
+    assert replies["dr.x@autre-hopital.test"][0] == 250
+    assert replies["someone@outside.example"] == (
+        550, "5.7.1 Recipient domain outside.example is not in the MSSanté trust space")
+    assert await count(services, NURSE) == 1
+    from mailserver.store.store import list_queue
+    [entry] = await list_queue(services.store)
+    assert [r["address"] for r in entry.recipients] == ["dr.x@autre-hopital.test"]
+
+
+async def test_directory_check_refuses_unknown_remote_professional(
+        services: MailServices, ports: dict[str, int]) -> None:
+    services.trust.replace(TrustList(entries=[*services.trust.current.entries,
+                                              TrustEntry("autre-hopital.test", "CN=x")]))
+
+    async def known(address: str) -> bool:
+        return address == "known@autre-hopital.test"
+
+    services.directory_check = known
+    ctx = tls_client(services.settings)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["tls"], tls_context=ctx,
+                             use_tls=True)
+    async with client:
+        await client.login(DOCTOR, PASSWORD)
+        await client.mail(DOCTOR)
+        assert (await client.rcpt("known@autre-hopital.test")).code == 250
+        with pytest.raises(aiosmtplib.SMTPRecipientRefused) as err:
+            await client.rcpt("unknown@autre-hopital.test")
+        assert err.value.code == 550 and err.value.message.startswith("5.1.1")
+
+
+async def test_too_many_recipients(services: MailServices, ports: dict[str, int]) -> None:
+    object.__setattr__(services.settings.limits, "max_recipients", 2)
+    ctx = tls_client(services.settings)
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["tls"], tls_context=ctx,
+                             use_tls=True)
+    async with client:
+        await client.login(DOCTOR, PASSWORD)
+        await client.mail(DOCTOR)
+        await client.rcpt(NURSE)
+        await client.rcpt(WARD)
+        with pytest.raises(aiosmtplib.SMTPRecipientRefused) as err:
+            await client.rcpt(DOCTOR)
+        assert err.value.code == 452 and err.value.message.startswith("4.5.3")
+
+
+async def test_every_reply_has_an_enhanced_status_code(services: MailServices,
+                                                       ports: dict[str, int]) -> None:
+    def run() -> list[bytes]:
+        c = RawClient(ports["tls"], tls_client(services.settings))
+        out = [c.cmd(x) for x in ("NOOP", "MAIL FROM:<a@b>", "EHLO x")]
+        out += [c.cmd(x) for x in ("BOGUS", "RCPT TO:<x@y>", "DATA", "RSET", "VRFY x",
+                                   "MAIL FROM:<" + "a" * 2000 + "@x>", "QUIT")]
+        c.close()
+        return out
+    replies = await asyncio.to_thread(run)
+    for r in replies[:2] + replies[3:]:
+        assert r[3:4] == b" " and r[4:5] in b"245" and r[5:6] == b".", r
