@@ -342,12 +342,14 @@ class Store:
 
     # -- messages -----------------------------------------------------------------------
 
-    async def list_messages(self, folder_id: int) -> list[MessageMeta]:
+    async def list_messages(self, folder_id: int, since_uid: int = 0) -> list[MessageMeta]:
+        """Metadata of a folder's copies in UID order (only UIDs above `since_uid`)."""
         async with self.read() as s:
             rows = await s.execute(select(
                 Message.id, Message.folder_id, Message.uid, Message.modseq, Message.flags,
                 Message.internal_date, Message.size, Message.thread_id, Message.recent)
-                .where(Message.folder_id == folder_id).order_by(Message.uid))
+                .where(Message.folder_id == folder_id, Message.uid > since_uid)
+                .order_by(Message.uid))
             return [MessageMeta(id=r[0], folder_id=r[1], uid=r[2], modseq=r[3],
                                 flags=flags_from_text(r[4]), internal_date=_aware(r[5]),
                                 size=r[6], thread_id=r[7], recent=r[8]) for r in rows]

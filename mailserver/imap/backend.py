@@ -1,0 +1,189 @@
+"""What an IMAP session needs from the store (a ``typing.Protocol``) and the adapter.
+
+A backend is bound to ONE account when the login succeeds: no method takes an account id,
+so a session cannot even name another account's folders or messages.  Folder arguments
+are ``FolderInfo`` values obtained from this same backend; the adapter re-checks that they
+belong to its account before touching the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from crypto import UnlockedKey, seal
+from mailserver.store import (
+    AccountInfo,
+    FolderCounts,
+    FolderInfo,
+    MessageAdded,
+    MessageMeta,
+    NotFound,
+    Store,
+    Subscription,
+    copy_aad,
+)
+from mailserver.store.models import new_id
+from mailserver.store.store import add_message
+
+SEAL_IN_THREAD = 256 * 1024  # seal/open bigger messages off the event loop
+
+
+class MailBackend(Protocol):
+    """One account's mail, as the IMAP session sees it."""
+
+    @property
+    def account_id(self) -> str: ...
+
+    async def list_folders(self) -> list[FolderInfo]: ...
+
+    async def get_folder(self, name: str) -> FolderInfo | None: ...
+
+    async def create_folder(self, name: str, special_use: str | None = None) -> FolderInfo: ...
+
+    async def delete_folder(self, name: str) -> None: ...
+
+    async def rename_folder(self, old: str, new: str) -> None: ...
+
+    async def set_subscribed(self, name: str, subscribed: bool) -> None: ...
+
+    async def folder_counts(self, folder: FolderInfo) -> FolderCounts: ...
+
+    async def list_messages(self, folder: FolderInfo, since_uid: int = 0
+                            ) -> list[MessageMeta]: ...
+
+    async def read_message(self, meta: MessageMeta) -> bytes: ...
+
+    async def append(self, folder: FolderInfo, raw: bytes, flags: Iterable[str],
+                     internal_date: datetime | None) -> MessageMeta: ...
+
+    async def store_flags(self, folder: FolderInfo, uids: Iterable[int], mode: str,
+                          flags: Iterable[str], unchangedsince: int | None = None,
+                          ) -> tuple[list[MessageMeta], list[int]]: ...
+
+    async def expunge(self, folder: FolderInfo, uids: Iterable[int] | None = None
+                      ) -> list[int]: ...
+
+    async def copy(self, metas: list[MessageMeta], dest: FolderInfo
+                   ) -> list[tuple[int, int]]: ...
+
+    async def move(self, folder: FolderInfo, uids: Iterable[int], dest: FolderInfo
+                   ) -> list[tuple[int, int]]: ...
+
+    async def clear_recent(self, folder: FolderInfo) -> None: ...
+
+    def subscribe(self) -> Subscription: ...
+
+
+class StoreBackend:
+    """``MailBackend`` on the shared ``Store``, with the key the login unlocked."""
+
+    __slots__ = ("_account", "_key", "_store")
+
+    def __init__(self, store: Store, account: AccountInfo, key: UnlockedKey) -> None:
+        self._store = store
+        self._account = account
+        self._key = key
+
+    @property
+    def account_id(self) -> str:
+        return self._account.id
+
+    def _own(self, folder: FolderInfo) -> int:
+        if folder.account_id != self._account.id:
+            raise NotFound("no such folder")
+        return folder.id
+
+    async def list_folders(self) -> list[FolderInfo]:
+        return await self._store.list_folders(self._account.id)
+
+    async def get_folder(self, name: str) -> FolderInfo | None:
+        return await self._store.get_folder(self._account.id, name)
+
+    async def create_folder(self, name: str, special_use: str | None = None) -> FolderInfo:
+        return await self._store.create_folder(self._account.id, name, special_use)
+
+    async def delete_folder(self, name: str) -> None:
+        await self._store.delete_folder(self._account.id, name)
+
+    async def rename_folder(self, old: str, new: str) -> None:
+        await self._store.rename_folder(self._account.id, old, new)
+
+    async def set_subscribed(self, name: str, subscribed: bool) -> None:
+        await self._store.set_subscribed(self._account.id, name, subscribed)
+
+    async def folder_counts(self, folder: FolderInfo) -> FolderCounts:
+        return await self._store.folder_counts(self._own(folder))
+
+    async def list_messages(self, folder: FolderInfo, since_uid: int = 0
+                            ) -> list[MessageMeta]:
+        return await self._store.list_messages(self._own(folder), since_uid)
+
+    async def read_message(self, meta: MessageMeta) -> bytes:
+        """Decrypt one copy (never written anywhere; the caller may cache it in memory)."""
+        blob = await self._store.get_sealed(self._account.id, meta.id)
+        aad = copy_aad(self._account.id, meta.id)
+        if len(blob) > SEAL_IN_THREAD:
+            return await asyncio.to_thread(self._key.open, blob, aad)
+        return self._key.open(blob, aad)
+
+    async def _seal(self, raw: bytes, copy_id: str) -> bytes:
+        aad = copy_aad(self._account.id, copy_id)
+        if len(raw) > SEAL_IN_THREAD:
+            return await asyncio.to_thread(seal, self._account.public_key, raw, aad)
+        return seal(self._account.public_key, raw, aad)
+
+    async def append(self, folder: FolderInfo, raw: bytes, flags: Iterable[str],
+                     internal_date: datetime | None) -> MessageMeta:
+        copy_id = new_id()
+        sealed = await self._seal(raw, copy_id)
+        if internal_date is not None:  # stored as UTC (SQLite keeps no zone)
+            internal_date = internal_date.astimezone(UTC)
+        return await self._store.append(self._account.id, self._own(folder),
+                                        message_id=copy_id, sealed=sealed, size=len(raw),
+                                        internal_date=internal_date, flags=flags)
+
+    async def store_flags(self, folder: FolderInfo, uids: Iterable[int], mode: str,
+                          flags: Iterable[str], unchangedsince: int | None = None,
+                          ) -> tuple[list[MessageMeta], list[int]]:
+        return await self._store.store_flags(self._account.id, self._own(folder), uids, mode,
+                                             flags, unchangedsince)
+
+    async def expunge(self, folder: FolderInfo, uids: Iterable[int] | None = None
+                      ) -> list[int]:
+        return await self._store.expunge(self._account.id, self._own(folder), uids)
+
+    async def copy(self, metas: list[MessageMeta], dest: FolderInfo
+                   ) -> list[tuple[int, int]]:
+        """COPY: each copy gets a new id, so it is opened and re-sealed; one transaction."""
+        dest_id = self._own(dest)
+        sealed: list[tuple[MessageMeta, str, bytes]] = []
+        for meta in metas:
+            raw = await self.read_message(meta)
+            copy_id = new_id()
+            sealed.append((meta, copy_id, await self._seal(raw, copy_id)))
+        pairs: list[tuple[int, int]] = []
+        events: list[MessageAdded] = []
+        async with self._store.write() as s:
+            for meta, copy_id, blob in sealed:
+                new = await add_message(s, self._account.id, dest_id, message_id=copy_id,
+                                        sealed=blob, size=meta.size,
+                                        internal_date=meta.internal_date, flags=meta.flags,
+                                        thread_id=meta.thread_id)
+                pairs.append((meta.uid, new.uid))
+                events.append(MessageAdded(self._account.id, dest_id, new.uid, new.modseq))
+        await self._store.publish(list(events))
+        return pairs
+
+    async def move(self, folder: FolderInfo, uids: Iterable[int], dest: FolderInfo
+                   ) -> list[tuple[int, int]]:
+        return await self._store.move(self._account.id, self._own(folder), uids,
+                                      self._own(dest))
+
+    async def clear_recent(self, folder: FolderInfo) -> None:
+        await self._store.clear_recent(self._own(folder))
+
+    def subscribe(self) -> Subscription:
+        return self._store.bus.subscribe(self._account.id)
