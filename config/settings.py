@@ -112,6 +112,8 @@ class RelaySettings:
     max_connections_per_destination: int = 4
     poll_interval: float = 1.0
     connect_timeout: float = 30.0
+    # Per SMTP command when relaying (RFC 5321 §4.5.3.2 suggests up to 10 min after DATA).
+    command_timeout: float = 300.0
     dkim_selector: str = "mssante"
     dkim_private_key: Path = Path("keys/dkim.key")
     dkim_static_keys: dict[str, str] = field(default_factory=dict)
