@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import keyed_digest, seal, seal_with_secret
 from mailserver.headers import MessageHeaders, parse_headers
 from mailserver.policy import PatientRules
 from mailserver.store import AccountInfo, ChangeEvent, MessageAdded, Store, copy_aad
-from mailserver.store.models import Folder, MessageRef, QueueEntry, Thread, new_id
-from mailserver.store.store import add_message
+from mailserver.store.models import Folder, Message, MessageRef, QueueEntry, Thread, new_id
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 64
@@ -76,9 +75,12 @@ class DeliveryService:
     async def deliver(self, raw: bytes, *, mail_from: str, recipients: list[AccountInfo],
                       remote: list[RemoteRecipient] | None = None,
                       sender: AccountInfo | None = None,
-                      params: dict[str, Any] | None = None) -> None:
-        """Store `raw` for each local recipient (and the sender's Sent), queue the rest."""
-        headers = parse_headers(raw)
+                      params: dict[str, Any] | None = None,
+                      headers: MessageHeaders | None = None) -> None:
+        """Store `raw` for each local recipient (and the sender's Sent), queue the rest.
+
+        `headers` may be passed when the caller already parsed them (SMTP policy did)."""
+        headers = headers or parse_headers(raw)
         copies = [await self._seal(acc, "INBOX", raw) for acc in recipients]
         for c in copies:
             c.patient = c.account.is_patient
@@ -148,56 +150,92 @@ class DeliveryService:
             await self.store.publish(events)
 
     async def _commit(self, batch: list[_Job]) -> list[ChangeEvent]:
-        events: list[ChangeEvent] = []
         async with self.store.write() as s:
-            for job in batch:
-                events.extend(await self._apply(s, job))
-        return events
+            return await self._apply_batch(s, batch)
 
-    async def _apply(self, s: AsyncSession, job: _Job) -> list[ChangeEvent]:
-        events: list[ChangeEvent] = []
+    async def _apply_batch(self, s: AsyncSession, batch: list[_Job]) -> list[ChangeEvent]:
+        """Store a whole batch in a handful of statements, whatever its size: one lookup of
+        folders, one of known Message-IDs, one UID reservation per folder, and one bulk
+        insert per table. Per-copy round trips are what made the store slow."""
         now = datetime.now(UTC)
-        for c in job.copies:
-            folder_id = await s.scalar(select(Folder.id).where(
-                Folder.account_id == c.account.id, Folder.name == c.folder))
-            if folder_id is None:  # a user deleted Sent: recreate nothing, use INBOX
-                folder_id = await s.scalar(select(Folder.id).where(
-                    Folder.account_id == c.account.id, Folder.name == "INBOX"))
-            thread_id = await self._thread(s, c.account.id, job.headers, now)
-            meta = await add_message(s, c.account.id, folder_id, message_id=c.copy_id,
-                                     sealed=c.sealed, size=job.size, internal_date=now,
-                                     flags=c.flags, thread_id=thread_id)
-            events.append(MessageAdded(c.account.id, folder_id, meta.uid, meta.modseq))
-            if c.patient and c.folder == "INBOX":
-                await self.patient_rules.record_delivery(s, c.account, job.headers,
-                                                         job.mail_from)
-        if job.queue is not None:
-            s.add(job.queue)
+        accounts = {c.account.id for job in batch for c in job.copies}
+        names = {c.folder for job in batch for c in job.copies} | {"INBOX"}
+        folders = {(r[1], r[2]): r[0] for r in await s.execute(
+            select(Folder.id, Folder.account_id, Folder.name)
+            .where(Folder.account_id.in_(accounts), Folder.name.in_(names)))}
+        own = {id(job): self.digest(job.headers.message_id) if job.headers.message_id else None
+               for job in batch}
+        parents = {id(job): [self.digest(m) for m in job.headers.referenced_ids]
+                   for job in batch}
+        wanted = {d for job in batch for d in parents[id(job)]} | {
+            d for d in own.values() if d}
+        refs: dict[tuple[str, str], str] = {}
+        if wanted:
+            refs = {(r[0], r[1]): r[2] for r in await s.execute(
+                select(MessageRef.account_id, MessageRef.msgid_digest, MessageRef.thread_id)
+                .where(MessageRef.account_id.in_(accounts),
+                       MessageRef.msgid_digest.in_(wanted)))}
+        new_threads: list[dict[str, Any]] = []
+        touched: set[str] = set()
+        new_refs: list[dict[str, Any]] = []
+        plan: list[tuple[_Job, _Copy, int, str]] = []
+        for job in batch:
+            for c in job.copies:
+                acc = c.account.id
+                folder_id = folders.get((acc, c.folder)) or folders[(acc, "INBOX")]
+                thread_id = next((refs[(acc, d)] for d in parents[id(job)]
+                                  if (acc, d) in refs), None)
+                if thread_id is None:
+                    thread_id = new_id()
+                    new_threads.append({"id": thread_id, "account_id": acc,
+                                        "created_at": now, "last_message_at": now})
+                else:
+                    touched.add(thread_id)
+                dig = own[id(job)]
+                if dig and (acc, dig) not in refs:
+                    refs[(acc, dig)] = thread_id
+                    new_refs.append({"account_id": acc, "msgid_digest": dig,
+                                     "thread_id": thread_id})
+                plan.append((job, c, folder_id, thread_id))
+        uids = await self._reserve_uids(s, [p[2] for p in plan])
+        rows, events = [], []
+        for job, c, folder_id, thread_id in plan:
+            uid, modseq = uids[folder_id].pop(0)
+            rows.append({"id": c.copy_id, "account_id": c.account.id, "folder_id": folder_id,
+                         "uid": uid, "modseq": modseq, "flags": " ".join(sorted(c.flags)),
+                         "recent": True, "internal_date": now, "size": job.size,
+                         "thread_id": thread_id, "sealed": c.sealed})
+            events.append(MessageAdded(c.account.id, folder_id, uid, modseq))
+        if new_threads:
+            await s.execute(insert(Thread), new_threads)
+        if touched:
+            await s.execute(update(Thread).where(Thread.id.in_(touched))
+                            .values(last_message_at=now))
+        if new_refs:
+            await s.execute(insert(MessageRef), new_refs)
+        await s.execute(insert(Message), rows)
+        for job in batch:
+            for c in job.copies:
+                if c.patient and c.folder == "INBOX":
+                    await self.patient_rules.record_delivery(s, c.account, job.headers,
+                                                             job.mail_from)
+            if job.queue is not None:
+                s.add(job.queue)
         return events
 
-    async def _thread(self, s: AsyncSession, account_id: str, h: MessageHeaders,
-                      now: datetime) -> str:
-        """The conversation this message belongs to, for this account."""
-        thread_id = None
-        for mid in h.referenced_ids:
-            thread_id = await s.scalar(select(MessageRef.thread_id).where(
-                MessageRef.account_id == account_id,
-                MessageRef.msgid_digest == self.digest(mid)))
-            if thread_id:
-                break
-        if thread_id is None:
-            thread_id = new_id()
-            s.add(Thread(id=thread_id, account_id=account_id, created_at=now,
-                         last_message_at=now))
-            await s.flush()
-        else:
-            await s.execute(update(Thread).where(Thread.id == thread_id)
-                            .values(last_message_at=now))
-        if h.message_id:
-            dig = self.digest(h.message_id)
-            known = await s.scalar(select(MessageRef.thread_id).where(
-                MessageRef.account_id == account_id, MessageRef.msgid_digest == dig))
-            if known is None:
-                s.add(MessageRef(account_id=account_id, msgid_digest=dig, thread_id=thread_id))
-                await s.flush()
-        return thread_id
+    async def _reserve_uids(self, s: AsyncSession,
+                            folder_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+        """Take n consecutive UIDs and mod-sequences per folder in one UPDATE each."""
+        counts: dict[int, int] = {}
+        for f in folder_ids:
+            counts[f] = counts.get(f, 0) + 1
+        out: dict[int, list[tuple[int, int]]] = {}
+        for folder_id, n in counts.items():
+            row = (await s.execute(
+                update(Folder).where(Folder.id == folder_id)
+                .values(uidnext=Folder.uidnext + n, highestmodseq=Folder.highestmodseq + n)
+                .returning(Folder.uidnext, Folder.highestmodseq)
+                .execution_options(synchronize_session=False))).one()
+            first_uid, first_mod = int(row[0]) - n, int(row[1]) - n + 1
+            out[folder_id] = [(first_uid + i, first_mod + i) for i in range(n)]
+        return out

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from crypto import WrongSecret
 from mailserver.accounts import KINDS, AccountError
 from mailserver.services import MailServices
 from mailserver.store import StoreError
-from mssante.context import ConfigOption, console, err, read_secret, with_services
+from mssante.context import ConfigOption, console, err, print_table, read_secret, with_services
 
 account_app = typer.Typer(help="Manage accounts (mailboxes).", no_args_is_help=True)
 domain_app = typer.Typer(help="Manage hosted domains.", no_args_is_help=True)
@@ -89,12 +88,12 @@ def account_recover(address: str, password_stdin: Annotated[bool, typer.Option(
 def account_list(config: ConfigOption = None) -> None:
     """List accounts."""
     async def go(svc: MailServices) -> None:
-        table = Table("address", "kind", "name", "national id", "state", "liste rouge")
+        rows = []
         for a in await svc.store.list_accounts():
             nid = f"{a.national_id_type}:{a.national_id}" if a.national_id else ""
-            table.add_row(a.address, a.kind, a.display_name, nid, a.state,
-                          "yes" if a.liste_rouge else "")
-        console.print(table)
+            rows.append([a.address, a.kind, a.display_name, nid, a.state,
+                         "yes" if a.liste_rouge else ""])
+        print_table(["address", "kind", "name", "national id", "state", "liste rouge"], rows)
 
     with_services(config, go)
 

@@ -70,3 +70,18 @@ def read_secret(prompt: str, from_stdin: bool, confirm: bool = True) -> str:
         err.print("[red]empty password refused[/red]")
         raise typer.Exit(2)
     return value
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """A Rich table on a terminal; tab-separated lines when piped, so nothing is cut."""
+    if console.is_terminal:
+        from rich.table import Table
+
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:
+        print("\t".join(headers))
+        for row in rows:
+            print("\t".join(row))
