@@ -253,7 +253,7 @@ class Child:
         self.args = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
         if profile:
             spy = str(Path(sys.executable).with_name("py-spy"))
-            self.args = [spy, "record", "-r", "200", "-f", "raw", "-o", profile, "--",
+            self.args = [spy, "record", "-r", "200", "--threads", "-f", "raw", "-o", profile, "--",
                          *self.args]
         self.proc: asyncio.subprocess.Process | None = None
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.orm import Session
 
 from crypto import keyed_digest, seal, seal_with_secret
 from mailserver.headers import MessageHeaders, parse_headers
@@ -62,8 +62,11 @@ class _Job:
 
 
 class DeliveryService:
-    def __init__(self, store: Store, *, secret: bytes, patient_rules: PatientRules) -> None:
+    def __init__(self, store: Store, *, secret: bytes, patient_rules: PatientRules,
+                 sync_engine: Engine | None = None) -> None:
         self.store = store
+        # SQLite only: a synchronous engine on the same file for the writer thread.
+        self._sync_engine = sync_engine
         self.secret = secret
         self.patient_rules = patient_rules
         self._pending: asyncio.Queue[_Job] = asyncio.Queue()
@@ -119,6 +122,8 @@ class DeliveryService:
         """Finish what is waiting, then stop the writer."""
         if self._writer is not None and not self._writer.done():
             await self._pending.join()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
         if self._writer is not None:
             self._writer.cancel()
             try:
@@ -150,17 +155,34 @@ class DeliveryService:
             await self.store.publish(events)
 
     async def _commit(self, batch: list[_Job]) -> list[ChangeEvent]:
+        if self._sync_engine is not None:
+            # SQLite: the whole transaction in one hop to a worker thread. Through the
+            # async driver every statement would wait for a busy event loop in between.
+            async with self.store.write_turn():
+                return await asyncio.to_thread(self._commit_in_thread, batch)
         async with self.store.write() as s:
-            return await self._apply_batch(s, batch)
+            return await s.run_sync(self._apply_batch, batch)
 
-    async def _apply_batch(self, s: AsyncSession, batch: list[_Job]) -> list[ChangeEvent]:
+    def _commit_in_thread(self, batch: list[_Job]) -> list[ChangeEvent]:
+        assert self._sync_engine is not None
+        with Session(self._sync_engine) as s:
+            s.execute(text("BEGIN IMMEDIATE"))
+            try:
+                events = self._apply_batch(s, batch)
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+        return events
+
+    def _apply_batch(self, s: Session, batch: list[_Job]) -> list[ChangeEvent]:
         """Store a whole batch in a handful of statements, whatever its size: one lookup of
         folders, one of known Message-IDs, one UID reservation per folder, and one bulk
         insert per table. Per-copy round trips are what made the store slow."""
         now = datetime.now(UTC)
         accounts = {c.account.id for job in batch for c in job.copies}
         names = {c.folder for job in batch for c in job.copies} | {"INBOX"}
-        folders = {(r[1], r[2]): r[0] for r in await s.execute(
+        folders = {(r[1], r[2]): r[0] for r in s.execute(
             select(Folder.id, Folder.account_id, Folder.name)
             .where(Folder.account_id.in_(accounts), Folder.name.in_(names)))}
         own = {id(job): self.digest(job.headers.message_id) if job.headers.message_id else None
@@ -171,7 +193,7 @@ class DeliveryService:
             d for d in own.values() if d}
         refs: dict[tuple[str, str], str] = {}
         if wanted:
-            refs = {(r[0], r[1]): r[2] for r in await s.execute(
+            refs = {(r[0], r[1]): r[2] for r in s.execute(
                 select(MessageRef.account_id, MessageRef.msgid_digest, MessageRef.thread_id)
                 .where(MessageRef.account_id.in_(accounts),
                        MessageRef.msgid_digest.in_(wanted)))}
@@ -197,7 +219,7 @@ class DeliveryService:
                     new_refs.append({"account_id": acc, "msgid_digest": dig,
                                      "thread_id": thread_id})
                 plan.append((job, c, folder_id, thread_id))
-        uids = await self._reserve_uids(s, [p[2] for p in plan])
+        uids = self._reserve_uids(s, [p[2] for p in plan])
         rows, events = [], []
         for job, c, folder_id, thread_id in plan:
             uid, modseq = uids[folder_id].pop(0)
@@ -207,31 +229,31 @@ class DeliveryService:
                          "thread_id": thread_id, "sealed": c.sealed})
             events.append(MessageAdded(c.account.id, folder_id, uid, modseq))
         if new_threads:
-            await s.execute(insert(Thread), new_threads)
+            s.execute(insert(Thread), new_threads)
         if touched:
-            await s.execute(update(Thread).where(Thread.id.in_(touched))
+            s.execute(update(Thread).where(Thread.id.in_(touched))
                             .values(last_message_at=now))
         if new_refs:
-            await s.execute(insert(MessageRef), new_refs)
-        await s.execute(insert(Message), rows)
+            s.execute(insert(MessageRef), new_refs)
+        s.execute(insert(Message), rows)
         for job in batch:
             for c in job.copies:
                 if c.patient and c.folder == "INBOX":
-                    await self.patient_rules.record_delivery(s, c.account, job.headers,
-                                                             job.mail_from)
+                    self.patient_rules.record_delivery(s, c.account, job.headers,
+                                                       job.mail_from)
             if job.queue is not None:
                 s.add(job.queue)
         return events
 
-    async def _reserve_uids(self, s: AsyncSession,
-                            folder_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    def _reserve_uids(self, s: Session,
+                      folder_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
         """Take n consecutive UIDs and mod-sequences per folder in one UPDATE each."""
         counts: dict[int, int] = {}
         for f in folder_ids:
             counts[f] = counts.get(f, 0) + 1
         out: dict[int, list[tuple[int, int]]] = {}
         for folder_id, n in counts.items():
-            row = (await s.execute(
+            row = (s.execute(
                 update(Folder).where(Folder.id == folder_id)
                 .values(uidnext=Folder.uidnext + n, highestmodseq=Folder.highestmodseq + n)
                 .returning(Folder.uidnext, Folder.highestmodseq)

@@ -23,6 +23,7 @@ from mailserver.store import (
     is_sqlite,
     session_factory,
 )
+from mailserver.store.engine import sqlite_sync_engine
 from mailserver.store.pgnotify import PgNotifier
 from mailserver.trust import TrustSpace, load_trust_list
 
@@ -64,7 +65,8 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
                          cross_node: bool = False) -> MailServices:
     """Wire the services. `cross_node` (for `serve`) forwards change events between nodes
     sharing a PostgreSQL database, so IDLE on one node wakes for a delivery on another."""
-    engine = create_engine(database_url(settings), pool_size=settings.database.pool_size)
+    url = database_url(settings)
+    engine = create_engine(url, pool_size=settings.database.pool_size)
     store = Store(session_factory(engine), bus)
     master_key = load_master_key(settings.keys.master_key)
     params = argon2_params(settings)
@@ -76,7 +78,9 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
                                 patient_domain=settings.server.patient_domain),
         auth=Authenticator(store, settings.auth, master_key=master_key, argon2=params),
         trust=trust, patients=patients,
-        delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
+        delivery=DeliveryService(store, secret=master_key, patient_rules=patients,
+                                 sync_engine=sqlite_sync_engine(url) if is_sqlite(url)
+                                 else None),
         master_key=master_key)
     _wire_directory(services)
     if cross_node and not is_sqlite(database_url(settings)):

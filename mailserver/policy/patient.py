@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from crypto import keyed_digest
 from mailserver.headers import MessageHeaders
@@ -74,15 +75,16 @@ class PatientRules:
             Dispensation.dispensed_on >= since).limit(1))
         return found is not None
 
-    async def record_delivery(self, s: AsyncSession, patient: AccountInfo,
-                              headers: MessageHeaders, envelope_sender: str) -> None:
-        """Inside the delivery transaction: remember what this patient may now answer."""
+    def record_delivery(self, s: Session, patient: AccountInfo, headers: MessageHeaders,
+                        envelope_sender: str) -> None:
+        """Inside the delivery transaction (a sync session: the delivery writer runs the
+        whole batch in one go): remember what this patient may now answer."""
         sender = headers.from_addresses[0] if headers.from_addresses else envelope_sender
         if not sender or self.is_patient_address(sender):
             return
         sdig = self.digest("addr", sender)
         if headers.closes_conversation:
-            await s.execute(update(PatientCorrespondence).where(
+            s.execute(update(PatientCorrespondence).where(
                 PatientCorrespondence.patient_id == patient.id,
                 PatientCorrespondence.sender_digest == sdig).values(closed=True))
         reply_to = headers.reply_to[0] if headers.reply_to else sender

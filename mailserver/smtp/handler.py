@@ -144,7 +144,9 @@ class SubmissionHandler(BaseHandler):
         trace = received_header(by=server.hostname, session=session, tx_id=envelope.tx_id,
                                 authenticated=True, hide_client=account.is_patient)
         raw = trace + self.complete_headers(raw, headers, server.hostname)
-        return await self.deliver(envelope, raw, sender=account)
+        # Parsed once: delivery reuses them unless a Message-ID was just added.
+        return await self.deliver(envelope, raw, sender=account,
+                                  headers=headers if headers.message_id else None)
 
     async def patient_refusal(self, envelope: MssEnvelope,
                               headers: MessageHeaders) -> str | None:
@@ -180,7 +182,11 @@ class InboundHandler(BaseHandler):
                          domain: str) -> str | None:
         """Is the TLS peer allowed to send for `domain`? Its certificate must chain to the
         pinned CA and its DN be listed for the domain ("" for a null sender: any domain)."""
-        return self.mx_checks.peer_refusal(server._ssl_object(), domain)
+        # The certificate cannot change within a TLS session: decide once per domain.
+        verdicts: dict[str, str | None] = session.__dict__.setdefault("peer_verdicts", {})
+        if domain not in verdicts:
+            verdicts[domain] = self.mx_checks.peer_refusal(server._ssl_object(), domain)
+        return verdicts[domain]
 
     async def handle_MAIL(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
                           address: str, mail_options: list[str]) -> str:

@@ -33,7 +33,7 @@ def domain_of(address: str) -> str:
 
 
 async def local_route(services: MailServices, address: str) -> Route:
-    account = await services.store.get_account(address.lower())
+    account = await services.store.lookup_account(address.lower())
     if account is None:
         return Route(codes.UNKNOWN_USER.format(address=address))
     if account.state != "active":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -42,3 +43,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sqlite_sync_engine(url: str) -> Engine:
+    """A synchronous engine on the same SQLite file, for code that runs a whole transaction
+    in a worker thread (the delivery writer). Same pragmas: WAL and durable commits."""
+    sync_url = make_url(url).set(drivername="sqlite")
+    engine = create_sync_engine(sync_url, connect_args={"timeout": 30,
+                                                        "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine

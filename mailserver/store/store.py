@@ -50,6 +50,9 @@ from mailserver.store.records import (
 )
 
 
+ACCOUNT_CACHE_SECONDS = 5.0
+
+
 def account_info(a: Account) -> AccountInfo:
     return AccountInfo(id=a.id, address=a.address, kind=a.kind, display_name=a.display_name,
                        national_id_type=a.national_id_type, national_id=a.national_id,
@@ -81,6 +84,7 @@ class Store:
         self.bus = bus or ChangeBus()
         self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
+        self._account_cache: dict[str, tuple[float, AccountInfo | None]] = {}
 
     # -- transactions -------------------------------------------------------------------
 
@@ -104,6 +108,16 @@ class Store:
         else:
             async with self.sessions() as session, session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's write turn (SQLite) for a writer that uses its own
+        connection, e.g. the delivery writer's synchronous one."""
+        if self._sqlite:
+            async with self._write_lock:
+                yield
+        else:
+            yield
 
     async def publish(self, events: list[ChangeEvent]) -> None:
         await self.bus.publish(events)
@@ -140,6 +154,7 @@ class Store:
                              account_id: str | None = None) -> AccountInfo:
         """Create the account, its key wraps and its INBOX and special-use folders."""
         address = address.lower()
+        self.forget_account(address)
         domain_name = address.rpartition("@")[2]
         try:
             async with self.write() as s:
@@ -173,6 +188,24 @@ class Store:
             acc = await s.scalar(select(Account).where(Account.address == address.lower()))
             return account_info(acc) if acc else None
 
+    async def lookup_account(self, address: str) -> AccountInfo | None:
+        """`get_account` for the hot paths of the protocols (every RCPT), cached for
+        ACCOUNT_CACHE_SECONDS. State changes made in this process apply at once; made by
+        another process (the CLI), within that delay."""
+        key = address.lower()
+        now = time.monotonic()
+        hit = self._account_cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        info = await self.get_account(key)
+        if len(self._account_cache) > 10000:
+            self._account_cache.clear()
+        self._account_cache[key] = (now + ACCOUNT_CACHE_SECONDS, info)
+        return info
+
+    def forget_account(self, address: str) -> None:
+        self._account_cache.pop(address.lower(), None)
+
     async def get_account_by_id(self, account_id: str) -> AccountInfo | None:
         async with self.read() as s:
             acc = await s.get(Account, account_id)
@@ -191,6 +224,7 @@ class Store:
             if acc.state == "closed" and state != "closed":
                 raise StoreError("a closed account cannot be reopened")
             old = acc.state
+            self.forget_account(address)
             acc.state = state
             acc.state_changed_at = datetime.now(UTC)
             s.add(AuditEvent(account_id=acc.id, action="account.state",
