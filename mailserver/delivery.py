@@ -235,7 +235,8 @@ class DeliveryService:
                             .values(last_message_at=now))
         if new_refs:
             s.execute(insert(MessageRef), new_refs)
-        s.execute(insert(Message), rows)
+        if rows:  # an empty parameter list would run one INSERT of NULLs
+            s.execute(insert(Message), rows)
         for job in batch:
             for c in job.copies:
                 if c.patient and c.folder == "INBOX":

@@ -140,6 +140,7 @@ class TrustRefresher:
         except Exception as exc:  # never let a bad list stop the refresher
             self._failed(f"{type(exc).__name__}: {exc}")
             return False
+        changed = new.generated != self.space.current.generated
         self.space.replace(new)
         self.status.last_success = now.isoformat()
         self.status.last_error = None
@@ -147,8 +148,10 @@ class TrustRefresher:
         if self.settings.trust.list.startswith("https://"):
             _atomic_write(list_path(self.settings), data)
         self._write_status()
-        log.info("trust list in force: generated %s, %d domains", new.generated,
-                 len(new.domains))
+        # Said once per new list, not at every refresh.
+        log.log(logging.INFO if changed else logging.DEBUG,
+                "trust list in force: generated %s, %d domains", new.generated,
+                len(new.domains))
         return True
 
     def _failed(self, reason: str) -> None:

@@ -49,7 +49,6 @@ from mailserver.store.records import (
     flags_to_text,
 )
 
-
 ACCOUNT_CACHE_SECONDS = 5.0
 
 
@@ -396,6 +395,18 @@ class Store:
         if blob is None:
             raise NotFound("no such message")
         return blob
+
+    async def get_sealed_many(self, account_id: str,
+                              message_ids: list[str]) -> dict[str, bytes]:
+        """Sealed blobs of many copies in one query (only this account's rows)."""
+        out: dict[str, bytes] = {}
+        for i in range(0, len(message_ids), 500):
+            chunk = message_ids[i:i + 500]
+            async with self.read() as s:
+                rows = await s.execute(select(Message.id, Message.sealed).where(
+                    Message.account_id == account_id, Message.id.in_(chunk)))
+                out.update({r[0]: r[1] for r in rows})
+        return out
 
     async def append(self, account_id: str, folder_id: int, *, message_id: str, sealed: bytes,
                      size: int, internal_date: datetime | None = None,

@@ -153,3 +153,33 @@ async def test_patient_account_rules(services: MailServices, accounts: dict) -> 
         await services.accounts.add("12345@patient.test", "patient", "pw")
     with pytest.raises(AccountError):
         await services.accounts.add("x@patient.test", "per", "pw")
+
+
+async def test_remote_only_delivery_is_queued(services: MailServices, accounts: dict) -> None:
+    """A message with no local copy at all (e.g. a DSN to another operator) still commits."""
+    from mailserver.delivery import RemoteRecipient
+    from mailserver.store.store import list_queue
+
+    await services.delivery.deliver(RAW, mail_from="", recipients=[],
+                                    remote=[RemoteRecipient("x@autre.test")])
+    (entry,) = await list_queue(services.store)
+    assert entry.recipients[0]["address"] == "x@autre.test" and entry.sender == ""
+
+
+async def test_get_sealed_many_only_returns_own_rows(services: MailServices,
+                                                     accounts: dict) -> None:
+    nurse, inbox = await _inbox(services, NURSE)
+    doctor, dinbox = await _inbox(services, DOCTOR)
+    await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse, doctor])
+    n = (await services.store.list_messages(inbox.id))[0]
+    d = (await services.store.list_messages(dinbox.id))[0]
+    got = await services.store.get_sealed_many(nurse.id, [n.id, d.id, "missing"])
+    assert list(got) == [n.id]
+    assert got[n.id] == await services.store.get_sealed(nurse.id, n.id)
+
+
+async def test_list_messages_since_uid(services: MailServices, accounts: dict) -> None:
+    nurse, inbox = await _inbox(services, NURSE)
+    for _ in range(3):
+        await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
+    assert [m.uid for m in await services.store.list_messages(inbox.id, since_uid=1)] == [2, 3]
