@@ -139,7 +139,6 @@ def domain_add(name: str, patient: Annotated[bool, typer.Option(
 def domain_list(config: ConfigOption = None) -> None:
     """List hosted domains."""
     async def go(svc: MailServices) -> None:
-        for name, kind in await svc.store.list_domains():
-            console.print(f"{name}\t{kind}")
+        print_table(["domain", "kind"], [[n, k] for n, k in await svc.store.list_domains()])
 
     with_services(config, go)

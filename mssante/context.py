@@ -15,8 +15,8 @@ from rich.console import Console
 from config import ENV_CONFIG, ConfigError, Settings, load_settings
 from mailserver.services import MailServices, build_services
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 ConfigOption = Annotated[

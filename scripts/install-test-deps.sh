@@ -2,7 +2,7 @@
 # Debian tools the interop and browser tests drive: installed once, skipped when present.
 set -euo pipefail
 need=()
-for pair in "mbsync:isync" "swaks:swaks" "curl:curl" "chromium:chromium"; do
+for pair in "mbsync:isync" "swaks:swaks" "curl:curl"; do
     cmd=${pair%%:*}; pkg=${pair##*:}
     command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

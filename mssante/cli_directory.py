@@ -1,0 +1,144 @@
+"""``mssante directory …``: import the national files, search, statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+directory_app = typer.Typer(help="The practitioner directory: import national files, search.",
+                            no_args_is_help=True)
+
+
+class _LazyConsole:
+    """Rich console created at use, so the terminal width is read when a command runs."""
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        Console().print(*args, **kwargs)
+
+
+console = _LazyConsole()
+
+ConfigOption = typer.Option(None, "--config", "-c", help="Configuration file "
+                            "(default: $MSSANTE_CONFIG)", envvar="MSSANTE_CONFIG")
+
+
+def _sessions(config: Path | None) -> tuple[Any, Any]:
+    from config import ConfigError, load_settings
+    from config.loader import database_url
+    from mailserver.store.engine import create_engine, session_factory
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    engine = create_engine(database_url(settings))
+    return engine, session_factory(engine)
+
+
+@directory_app.command("import")
+def import_cmd(
+    files: list[Path] = typer.Argument(..., help="National files (.txt or .zip)", exists=True,
+                                       dir_okay=False),
+    config: Path | None = ConfigOption,
+    show_rejected: int = typer.Option(20, help="How many rejected lines to list"),
+) -> None:
+    """Import Extraction_Correspondance_MSSante and/or PS_LibreAcces files (full snapshots)."""
+    from directory import DirectoryImportError, import_files
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    engine, sessions = _sessions(config)
+
+    async def run() -> Any:
+        try:
+            return await import_files(sessions, files)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except DirectoryImportError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    for f in report.files:
+        if f.skipped:
+            console.print(f"{f.name}: skipped ({f.skipped})")
+            continue
+        console.print(f"[bold]{f.name}[/bold] ({f.kind}): {f.lines_read} lines read, "
+                      f"{f.created} created, {f.updated} updated, {f.removed} removed, "
+                      f"{f.withheld} withheld (liste rouge), {f.rejected_count} rejected "
+                      f"in {f.seconds:.1f} s")
+        if f.unknown_columns:
+            console.print(f"  unknown columns ignored: {', '.join(f.unknown_columns)}")
+        for r in f.rejected[:show_rejected]:
+            console.print(f"  line {r.line}: {r.reason}")
+        if f.rejected_count > show_rejected:
+            console.print(f"  … and {f.rejected_count - show_rejected} more rejected lines")
+
+
+@directory_app.command("search")
+def search_cmd(
+    text: str = typer.Argument("", help="Free text: name, organisation, city, specialty…"),
+    profession: str | None = typer.Option(None, help="Profession code (10 = médecin)"),
+    specialty: str | None = typer.Option(None, help="Savoir-faire code (SM04 = cardiologie)"),
+    postcode: str | None = typer.Option(None, help="Postcode or its first digits"),
+    department: str | None = typer.Option(None, help="Département code"),
+    kind: str | None = typer.Option(None, help="Mailbox kind: PER, ORG, APP, CAB"),
+    organisation: str | None = typer.Option(None, help="FINESS, SIRET or SIREN"),
+    limit: int = typer.Option(20, min=1, max=100),
+    offset: int = typer.Option(0, min=0),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Search the directory as the webmail's address completion does."""
+    from directory import SearchQuery, search
+
+    engine, sessions = _sessions(config)
+
+    async def run() -> Any:
+        try:
+            return await search(sessions, SearchQuery(
+                text=text, profession=profession, specialty=specialty, postcode=postcode,
+                department=department, kind=kind, organisation=organisation, limit=limit,
+                offset=offset))
+        finally:
+            await engine.dispose()
+
+    page = asyncio.run(run())
+    table = Table("name", "profession / specialty", "organisation", "place", "mailboxes")
+    for h in page.hits:
+        table.add_row(h.name, " / ".join(p for p in (h.profession, h.specialty) if p),
+                      " — ".join(p for p in (h.service, h.organisation) if p),
+                      f"{h.postcode} {h.city}".strip(),
+                      "\n".join(f"{m.address} ({m.kind})" for m in h.mailboxes))
+    console.print(table)
+    if page.has_more:
+        console.print(f"more: --offset {page.next_offset}")
+
+
+@directory_app.command("stats")
+def stats_cmd(config: Path | None = ConfigOption) -> None:
+    """Counts of practitioners, activities and mailboxes by kind."""
+    from directory import stats
+
+    engine, sessions = _sessions(config)
+
+    async def run() -> Any:
+        try:
+            return await stats(sessions)
+        finally:
+            await engine.dispose()
+
+    st = asyncio.run(run())
+    table = Table("what", "count")
+    table.add_row("practitioners", str(st.practitioners))
+    table.add_row("activities", str(st.activities))
+    for kind, n in st.mailboxes.items():
+        table.add_row(f"mailboxes {kind}", str(n))
+    table.add_row("mailboxes (local)", str(st.local_mailboxes))
+    console.print(table)
