@@ -6,8 +6,6 @@ clear metadata; only ENVELOPE, BODY[STRUCTURE] and body sections decrypt the mes
 
 from __future__ import annotations
 
-from mailserver.store import MessageMeta
-
 from .cache import CachedMessage
 from .proto.envelope import envelope_from_headers
 from .proto.fetchatt import FetchAtt
@@ -23,7 +21,7 @@ from .proto.responses import (
     fetch_value,
 )
 from .proto.sections import apply_partial, section_of
-from .view import SelectedView
+from .view import Detail, SelectedView
 
 CONTENT = frozenset({"ENVELOPE", "BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER",
                      "RFC822.TEXT"})
@@ -50,7 +48,7 @@ def order_items(items: tuple[FetchAtt, ...], add_flags: bool) -> list[FetchAtt]:
 
 
 def build_items(view: SelectedView, uid: int, atts: list[FetchAtt],
-                meta: MessageMeta | None, message: CachedMessage | None) -> list[FetchItem]:
+                meta: Detail | None, message: CachedMessage | None) -> list[FetchItem]:
     """The msg-att items of one message (content items need ``message``)."""
     items: list[FetchItem] = []
     for att in atts:
@@ -63,7 +61,7 @@ def build_items(view: SelectedView, uid: int, atts: list[FetchAtt],
         elif att.name == "FLAGS":
             items.append(fetch_flags(view.flags_of(uid)))
         elif att.name == "MODSEQ":
-            items.append(fetch_modseq(view.modseqs[uid]))
+            items.append(fetch_modseq(view.modseq(uid)))
         elif att.name == "INTERNALDATE":
             assert meta is not None
             items.append(fetch_internaldate(meta.internal_date))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mailserver.store import ChangeEvent, StoreError, Subscription
 
 from .backend import MailBackend
-from .cache import MessageCache
+from .cache import ACCOUNT_CACHES, MessageCache
 from .handlers import any_state, auth, mailboxes, selected
 from .proto import commands as c
 from .proto import responses as r
@@ -99,14 +99,10 @@ class Session:
 
     @property
     def cache(self) -> MessageCache:
-        """Decrypted messages of this session (created on first use: idle sessions have
-        none)."""
-        if self._cache is None:
-            self._cache = MessageCache()
+        """Decrypted messages of this session's account (shared by the account's sessions
+        in this process; taken at login, released at logout)."""
+        assert self._cache is not None, "no cache before login"
         return self._cache
-
-    def drop_cache(self) -> None:
-        self._cache = None
 
     # -- output ----------------------------------------------------------------------
     def send(self, response: r.Response) -> None:
@@ -123,6 +119,7 @@ class Session:
         self.state = State.AUTHENTICATED
         self._sub = backend.subscribe()
         self._sub.queue = _WakingQueue(self)
+        self._cache = ACCOUNT_CACHES.acquire(backend.account_id)
         self.io.set_literal_limit(self.services.settings.limits.imap_max_literal)
 
     def close(self) -> None:
@@ -131,8 +128,20 @@ class Session:
             self._sub.close()
             self._sub = None
         self.view = None
+        if self._cache is not None and self.backend is not None:
+            ACCOUNT_CACHES.release(self.backend.account_id)
         self.backend = None
         self._cache = None
+
+    def remove(self, uids: object) -> list[r.Response]:
+        """Drop expunged messages from the view (EXPUNGE responses) and the cache."""
+        assert self.view is not None
+        evicted: list[str] = []
+        out = self.view.remove(uids, evicted)  # type: ignore[arg-type]
+        if self._cache is not None:
+            for copy_id in evicted:
+                self._cache.discard(copy_id)
+        return out
 
     # -- change events ---------------------------------------------------------------
     def pump_events(self) -> None:
@@ -162,8 +171,13 @@ class Session:
         if self.view is None or self.backend is None:
             return
         self.pump_events()
-        if self.view.pending or self.view.keywords != self.view.all_keywords():
-            self.send_all(await self.view.sync(self.backend, expunge_ok, self.condstore))
+        if self.view.pending or self.view.keywords_changed():
+            evicted: list[str] = []
+            self.send_all(await self.view.sync(self.backend, expunge_ok, self.condstore,
+                                               evicted))
+            if self._cache is not None:
+                for copy_id in evicted:
+                    self._cache.discard(copy_id)
 
     # -- dispatch ----------------------------------------------------------------------
     async def handle(self, cmd: c.Command) -> None:
@@ -178,7 +192,7 @@ class Session:
         if self.view is not None:
             self.pump_events()  # the command works on the freshest flags
             if self.view.gone and _uid_form(cmd):  # UID commands may see EXPUNGE first
-                self.send_all(self.view.remove(self.view.gone))
+                self.send_all(self.remove(self.view.gone))
         try:
             tagged = await handler(self, cmd)
         except StoreError as exc:

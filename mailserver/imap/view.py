@@ -6,12 +6,21 @@ other sessions, other nodes, or this one) are applied with ``apply`` (synchronou
 ``sync`` turns them into the untagged responses owed (``EXISTS``, ``RECENT``, ``FETCH
 FLAGS``, ``EXPUNGE``) at the points where the RFC allows them.  Expunged messages stay in
 the sequence map ("ghosts") until an EXPUNGE response may be sent.
+
+Memory: an idle client keeps its view for hours, so per message the view holds only a
+UID (``array('I')``, sorted: positions are sequence numbers, lookups bisect), a
+mod-sequence (``array('Q')``) and a reference to an interned, shared flag set.  Size,
+internal date and copy id ("details") are kept in compact arrays only while the session
+works; they are dropped in IDLE and reloaded (one query) when a command needs them.
 """
 
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from mailserver.store import (
     ChangeEvent,
@@ -54,22 +63,43 @@ def intern_flags(flags: frozenset[str]) -> frozenset[str]:
     return found
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
+class Detail(NamedTuple):
+    """What FETCH/SEARCH need besides flags: the copy id, size and internal date."""
+
+    id: str
+    size: int
+    internal_date: datetime
+
+
+def _micros(when: datetime) -> int:
+    delta = when - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 class SelectedView:
     """State of the selected mailbox for one connection."""
 
-    __slots__ = ("_added", "_owed", "_resync", "deleted", "details", "flags",
-                 "folder", "gone", "highestmodseq", "keywords", "max_uid", "modseqs",
-                 "readonly", "recent", "uids")
+    __slots__ = ("_added", "_dates", "_flags", "_ids", "_kw_dirty", "_modseqs", "_owed",
+                 "_resync", "_sizes", "deleted", "folder", "gone", "highestmodseq",
+                 "keywords", "max_uid", "readonly", "recent", "uids")
 
     def __init__(self, folder: FolderInfo, readonly: bool) -> None:
         self.folder = folder
         self.readonly = readonly
-        self.uids: list[int] = []
-        self.flags: dict[int, frozenset[str]] = {}
-        self.modseqs: dict[int, int] = {}
+        self.uids = array("I")  # ascending; index + 1 = sequence number
+        self._modseqs = array("Q")  # parallel to uids
+        self._flags: list[frozenset[str]] = []  # parallel to uids, interned sets
+        # Details (parallel to uids) while loaded; None after compact().
+        self._ids: list[str] | None = []
+        self._sizes = array("I")
+        self._dates = array("q")  # microseconds since the epoch, UTC
         self.recent: set[int] = set()
-        self.details: dict[int, MessageMeta] = {}
         self.keywords: set[str] = set()
+        self._kw_dirty = False
         self.highestmodseq = folder.highestmodseq
         self.max_uid = 0
         self.gone: set[int] = set()  # expunged elsewhere, not yet announced
@@ -82,26 +112,63 @@ class SelectedView:
     def load(self, metas: Iterable[MessageMeta], claim_recent: bool) -> bool:
         """Add messages (UID order); returns True when some were \\Recent for us."""
         claimed = False
+        ids = self._ids
         for m in metas:
             if m.uid <= self.max_uid:
                 continue
             self.uids.append(m.uid)
-            self.flags[m.uid] = intern_flags(m.flags)
-            self.modseqs[m.uid] = m.modseq
-            self.details[m.uid] = m
+            self._modseqs.append(m.modseq)
+            flags = intern_flags(m.flags)
+            self._flags.append(flags)
+            self._note(flags)
+            if ids is not None:
+                ids.append(m.id)
+                self._sizes.append(m.size)
+                self._dates.append(_micros(m.internal_date))
             self.max_uid = m.uid
-            self.highestmodseq = max(self.highestmodseq, m.modseq)
+            if m.modseq > self.highestmodseq:
+                self.highestmodseq = m.modseq
             if m.recent and claim_recent:
                 self.recent.add(m.uid)
                 claimed = True
         return claimed
 
+    def _index(self, uid: int) -> int:
+        i = bisect.bisect_left(self.uids, uid)
+        if i == len(self.uids) or self.uids[i] != uid:
+            raise KeyError(uid)
+        return i
+
+    def has(self, uid: int) -> bool:
+        i = bisect.bisect_left(self.uids, uid)
+        return i < len(self.uids) and self.uids[i] == uid
+
+    def flags(self, uid: int) -> frozenset[str]:
+        return self._flags[self._index(uid)]
+
+    def modseq(self, uid: int) -> int:
+        return self._modseqs[self._index(uid)]
+
+    def first_unseen(self) -> int | None:
+        for i, flags in enumerate(self._flags):
+            if "\\Seen" not in flags:
+                return i + 1
+        return None
+
     def all_keywords(self) -> set[str]:
-        return {f for fl in set(self.flags.values()) for f in fl if not f.startswith("\\")}
+        return {f for fl in set(self._flags) for f in fl if not f.startswith("\\")}
+
+    def keywords_changed(self) -> bool:
+        """Some keyword appeared that the client was not told about (cheap when not)."""
+        if not self._kw_dirty:
+            return False
+        self._kw_dirty = False
+        return not self.all_keywords() <= self.keywords
 
     def flags_responses(self) -> list[Response]:
         """``* FLAGS`` and ``PERMANENTFLAGS`` (sent on SELECT and when keywords appear)."""
         self.keywords = self.all_keywords()
+        self._kw_dirty = False
         names = (*SYSTEM_FLAGS, *sorted(self.keywords))
         perm: tuple[str, ...] = () if self.readonly else (*names[:5], *sorted(self.keywords),
                                                             "\\*")
@@ -114,10 +181,7 @@ class SelectedView:
 
     def seq_of(self, uid: int) -> int:
         """Sequence number of a UID in the view (UIDs are kept in ascending order)."""
-        i = bisect.bisect_left(self.uids, uid)
-        if i == len(self.uids) or self.uids[i] != uid:
-            raise KeyError(uid)
-        return i + 1
+        return self._index(uid) + 1
 
     def by_seqset(self, seqset: SequenceSet) -> list[int]:
         """UIDs of the messages named by sequence numbers (``*`` = last)."""
@@ -139,10 +203,59 @@ class SelectedView:
         return self.by_uidset(seqset) if uid else self.by_seqset(seqset)
 
     def flags_of(self, uid: int) -> tuple[str, ...]:
-        flags = self.flags[uid]
+        flags = self.flags(uid)
         if uid in self.recent:
             return (*sorted(flags), "\\Recent")
         return tuple(sorted(flags))
+
+    # -- details ---------------------------------------------------------------------
+    @property
+    def detailed(self) -> bool:
+        return self._ids is not None
+
+    def detail(self, uid: int) -> Detail | None:
+        """Copy id, size and internal date (None if gone or not loaded)."""
+        if self._ids is None:
+            return None
+        i = bisect.bisect_left(self.uids, uid)
+        if i == len(self.uids) or self.uids[i] != uid:
+            return None
+        return Detail(self._ids[i], self._sizes[i],
+                      _EPOCH + timedelta(microseconds=self._dates[i]))
+
+    def copy_id(self, uid: int) -> str | None:
+        if self._ids is None or not self.has(uid):
+            return None
+        return self._ids[self._index(uid)]
+
+    async def ensure_details(self, backend: MailBackend) -> None:
+        """Load size, internal date and copy id of every message (one query) if missing."""
+        if self._ids is not None:
+            return
+        ids: list[str] = []
+        sizes = array("I")
+        dates = array("q")
+        metas = await backend.list_messages(self.folder, 0)
+        if self._ids is not None:  # loaded meanwhile
+            return
+        known = {m.uid: m for m in metas}
+        for uid in self.uids:
+            m = known.get(uid)
+            if m is None:  # expunged: keep a placeholder, the ghost goes later
+                ids.append("")
+                sizes.append(0)
+                dates.append(0)
+            else:
+                ids.append(m.id)
+                sizes.append(m.size)
+                dates.append(_micros(m.internal_date))
+        self._ids, self._sizes, self._dates = ids, sizes, dates
+
+    def compact(self) -> None:
+        """Drop the details (entering IDLE: keep an idle connection small)."""
+        self._ids = None
+        self._sizes = array("I")
+        self._dates = array("q")
 
     # -- changes ------------------------------------------------------------------------
     def apply(self, ev: ChangeEvent) -> None:
@@ -157,16 +270,29 @@ class SelectedView:
                 self._added = True
         elif isinstance(ev, FlagsChanged):
             self.highestmodseq = max(self.highestmodseq, ev.modseq)
-            if ev.uid in self.flags and ev.modseq > self.modseqs[ev.uid]:
-                new = intern_flags(frozenset(ev.flags))
-                self.modseqs[ev.uid] = ev.modseq
-                self.flags[ev.uid] = new
+            i = bisect.bisect_left(self.uids, ev.uid)
+            if i < len(self.uids) and self.uids[i] == ev.uid and ev.modseq > self._modseqs[i]:
+                self._set(i, frozenset(ev.flags), ev.modseq)
                 self._owed.add(ev.uid)
         elif isinstance(ev, MessagesExpunged):
             self.highestmodseq = max(self.highestmodseq, ev.modseq)
             for uid in ev.uids:
-                if uid in self.flags:
+                if self.has(uid):
                     self.gone.add(uid)
+
+    def _set(self, i: int, flags: frozenset[str], modseq: int) -> None:
+        new = intern_flags(flags)
+        if new is not self._flags[i]:
+            self._flags[i] = new
+            self._note(new)
+        self._modseqs[i] = modseq
+
+    def _note(self, flags: frozenset[str]) -> None:
+        """Mark the keyword list stale when these flags carry one the client wasn't told."""
+        if flags and not self._kw_dirty:
+            kws = self.keywords
+            if any(f[0] != "\\" and f not in kws for f in flags):
+                self._kw_dirty = True
 
     def _folder_changed(self, ev: FolderChanged) -> None:
         name = self.folder.name
@@ -188,14 +314,15 @@ class SelectedView:
     def pending(self) -> bool:
         return bool(self._added or self._owed or self.gone or self._resync)
 
-    async def sync(self, backend: MailBackend, expunge_ok: bool, condstore: bool
-                   ) -> list[Response]:
-        """The untagged responses owed now (RFC 3501 §7.4.1 rules for EXPUNGE)."""
+    async def sync(self, backend: MailBackend, expunge_ok: bool, condstore: bool,
+                   evicted: list[str] | None = None) -> list[Response]:
+        """The untagged responses owed now (RFC 3501 §7.4.1 rules for EXPUNGE); copy ids
+        of the messages dropped are appended to ``evicted``."""
         out: list[Response] = []
         if self._resync:
             await self._reload(backend)
         if expunge_ok and self.gone:
-            out.extend(self.remove(self.gone))
+            out.extend(self.remove(self.gone, evicted))
         if self._added:
             self._added = False
             before = self.exists
@@ -208,9 +335,9 @@ class SelectedView:
         if self._owed:
             owed, self._owed = self._owed, set()
             for uid in sorted(owed):
-                if uid in self.flags and uid not in self.gone:
+                if self.has(uid) and uid not in self.gone:
                     out.append(self.flag_fetch(uid, condstore))
-        if not self.all_keywords() <= self.keywords:
+        if self.keywords_changed():
             out[:0] = self.flags_responses()
         return out
 
@@ -218,13 +345,12 @@ class SelectedView:
         self._resync = False
         metas = await backend.list_messages(self.folder)
         known = {m.uid: m for m in metas}
-        for uid in self.uids:
+        for i, uid in enumerate(self.uids):
             m = known.get(uid)
             if m is None:
                 self.gone.add(uid)
-            elif m.flags != self.flags[uid]:
-                self.flags[uid] = intern_flags(m.flags)
-                self.modseqs[uid] = m.modseq
+            elif m.flags != self._flags[i]:
+                self._set(i, m.flags, m.modseq)
                 self._owed.add(uid)
         if metas and metas[-1].uid > self.max_uid:
             self._added = True
@@ -236,42 +362,39 @@ class SelectedView:
     def flag_fetch(self, uid: int, condstore: bool) -> FetchResp:
         items = [fetch_uid(uid), fetch_flags(self.flags_of(uid))]
         if condstore:
-            items.append(fetch_modseq(self.modseqs[uid]))
+            items.append(fetch_modseq(self.modseq(uid)))
         return FetchResp(self.seq_of(uid), tuple(items))
 
-    def remove(self, uids: Iterable[int]) -> list[Response]:
-        """Drop messages; ``* n EXPUNGE`` for each, highest first (numbers stay valid)."""
-        doomed = sorted((u for u in set(uids) if u in self.flags), reverse=True)
-        out: list[Response] = []
-        for uid in doomed:
-            out.append(ExpungeResp(self.seq_of(uid)))
-        if doomed:
-            gone = set(doomed)
-            self.uids = [u for u in self.uids if u not in gone]
-            for uid in doomed:
-                del self.flags[uid]
-                del self.modseqs[uid]
-                self.details.pop(uid, None)
-                self.recent.discard(uid)
-                self.gone.discard(uid)
-                self._owed.discard(uid)
+    def remove(self, uids: Iterable[int], evicted: list[str] | None = None
+                      ) -> list[Response]:
+        """Drop messages; ``* n EXPUNGE`` for each, highest first (numbers stay valid).
+
+        Copy ids of the dropped messages (when known) are appended to ``evicted``.
+        """
+        doomed = sorted((u for u in set(uids) if self.has(u)), reverse=True)
+        out: list[Response] = [ExpungeResp(self.seq_of(uid)) for uid in doomed]
+        if not doomed:
             return out
+        gone = set(doomed)
+        keep = [i for i, u in enumerate(self.uids) if u not in gone]
+        if evicted is not None and self._ids is not None:
+            evicted.extend(self._ids[i] for i, u in enumerate(self.uids) if u in gone)
+        self.uids = array("I", (self.uids[i] for i in keep))
+        self._modseqs = array("Q", (self._modseqs[i] for i in keep))
+        self._flags = [self._flags[i] for i in keep]
+        if self._ids is not None:
+            self._ids = [self._ids[i] for i in keep]
+            self._sizes = array("I", (self._sizes[i] for i in keep))
+            self._dates = array("q", (self._dates[i] for i in keep))
+        for uid in doomed:
+            self.recent.discard(uid)
+            self.gone.discard(uid)
+            self._owed.discard(uid)
+        return out
 
     def set_meta(self, meta: MessageMeta) -> None:
         """Flags changed by this session's own command."""
-        if meta.uid in self.flags:
-            self.flags[meta.uid] = intern_flags(meta.flags)
-            self.modseqs[meta.uid] = max(meta.modseq, self.modseqs[meta.uid])
+        i = bisect.bisect_left(self.uids, meta.uid)
+        if i < len(self.uids) and self.uids[i] == meta.uid:
+            self._set(i, meta.flags, max(meta.modseq, self._modseqs[i]))
             self.highestmodseq = max(self.highestmodseq, meta.modseq)
-
-    async def ensure_details(self, backend: MailBackend, uids: Iterable[int]) -> None:
-        """Size, internal date and copy id of these messages (one query when missing)."""
-        if all(u in self.details for u in uids):
-            return
-        for m in await backend.list_messages(self.folder):
-            if m.uid in self.flags:
-                self.details[m.uid] = m
-
-    def compact(self) -> None:
-        """Drop cached details (entering IDLE: keep an idle connection small)."""
-        self.details = {}

@@ -60,7 +60,6 @@ async def select(s: Session, cmd: c.Select | c.Examine) -> r.Tagged:
     backend = _backend(s)
     s.view = None
     s.state = State.AUTHENTICATED
-    s.drop_cache()
     folder = await backend.get_folder(cmd.mailbox)
     if folder is None:
         return r.Tagged(cmd.tag, "NO", "No such mailbox", NONEXISTENT)
@@ -76,8 +75,7 @@ async def select(s: Session, cmd: c.Select | c.Examine) -> r.Tagged:
     out: list[r.Response] = view.flags_responses()
     out.append(r.Exists(view.exists))
     out.append(r.Recent(len(view.recent)))
-    first_unseen = next((i + 1 for i, u in enumerate(view.uids)
-                         if "\\Seen" not in view.flags[u]), None)
+    first_unseen = view.first_unseen()
     if first_unseen is not None:
         out.append(r.Untagged("OK", f"First unseen: {first_unseen}", unseen(first_unseen)))
     out.append(r.Untagged("OK", "UIDs valid", uidvalidity(folder.uidvalidity)))
@@ -281,7 +279,6 @@ async def idle(s: Session, cmd: c.Idle) -> r.Tagged | None:
     deadline = time.monotonic() + limits.imap_idle_command_timeout
     s.send(r.Continuation("idling"))
     s.idling = True
-    s.drop_cache()
     if s.view is not None:
         s.view.compact()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mailserver.store import MessageMeta, NotFound
+from mailserver.store import NotFound
 
 from ..cache import CachedMessage
 from ..fetch import build_items, needs_content, needs_details, order_items
@@ -52,7 +52,6 @@ async def check(s: Session, cmd: c.Check) -> r.Tagged:
 def _deselect(s: Session) -> None:
     s.view = None
     s.state = State.AUTHENTICATED
-    s.drop_cache()
 
 
 async def close(s: Session, cmd: c.Close) -> r.Tagged:
@@ -78,51 +77,71 @@ async def expunge(s: Session, cmd: c.Expunge) -> r.Tagged:
     if uids is not None and not uids:
         return r.Tagged(cmd.tag, "OK", "EXPUNGE completed")
     gone = await backend.expunge(view.folder, uids)
-    s.send_all(view.remove(gone))
+    s.send_all(s.remove(gone))
     return r.Tagged(cmd.tag, "OK", "EXPUNGE completed")
 
 
 # -- SEARCH -----------------------------------------------------------------------------
+BATCH = 64  # messages decrypted per store query
+
+
 async def search(s: Session, cmd: c.Search) -> r.Tagged:
+    """SEARCH: metadata keys from the view; content keys decrypt only the undecided
+    messages, in batches (one query each), through the account's cache."""
     backend, view = _ctx(s)
     with_modseq = uses_modseq(cmd.key)
     if with_modseq:
         s.condstore = True
     content = search_needs_content(cmd.key)
     scope = Scope(view.exists, view.uids[-1] if view.uids else 0)
-    await view.ensure_details(backend, view.uids)
-    found: list[int] = []
-    top = 0
+    await view.ensure_details(backend)
+    found: list[tuple[int, int, int]] = []  # (uid, seq, modseq)
+    undecided: list[tuple[Candidate, str]] = []
     for seq, uid in enumerate(list(view.uids), start=1):
-        meta = view.details.get(uid)
-        if meta is None:  # expunged meanwhile
+        d = view.detail(uid)
+        if d is None or not d.id:  # expunged meanwhile
             continue
-        cand = Candidate(seq, uid, view.flags[uid], uid in view.recent, view.modseqs[uid],
-                         meta.size, meta.internal_date.date())
+        cand = Candidate(seq, uid, view.flags(uid), uid in view.recent, view.modseq(uid),
+                         d.size, d.internal_date.date())
         verdict = evaluate(cmd.key, cand, scope)
         if verdict is None and content:
-            cand.message = await _message(s, backend, meta)
+            undecided.append((cand, d.id))
+        elif verdict:
+            found.append((uid, seq, cand.modseq))
+    for i in range(0, len(undecided), BATCH):
+        chunk = undecided[i:i + BATCH]
+        messages = await _messages(s, backend, [copy_id for _, copy_id in chunk])
+        for cand, copy_id in chunk:
+            cand.message = messages.get(copy_id)
             if cand.message is None:
                 continue
-            verdict = evaluate(cmd.key, cand, scope)
-        if verdict:
-            found.append(uid if cmd.uid else seq)
-            top = max(top, view.modseqs[uid])
-    s.send(r.SearchResp(tuple(found), top if with_modseq and found else None))
+            if evaluate(cmd.key, cand, scope):
+                found.append((cand.uid, cand.seq, cand.modseq))
+            cand.message = None
+    found.sort()
+    numbers = tuple(f[0] if cmd.uid else f[1] for f in found)
+    top = max((f[2] for f in found), default=0)
+    s.send(r.SearchResp(numbers, top if with_modseq and found else None))
     return r.Tagged(cmd.tag, "OK", "SEARCH completed")
 
 
-async def _message(s: Session, backend: MailBackend, meta: MessageMeta
-                   ) -> CachedMessage | None:
-    """The decrypted message (session cache first); None if it was expunged."""
-    cached = s.cache.get(meta.id)
-    if cached is not None:
-        return cached
-    try:
-        raw = await backend.read_message(meta)
-    except NotFound:
-        return None
-    return s.cache.put(meta.id, raw)
+async def _messages(s: Session, backend: MailBackend, ids: list[str]
+                    ) -> dict[str, CachedMessage]:
+    """Decrypted messages by copy id (account cache first, the rest in one query);
+    expunged ones are missing."""
+    cache = s.cache
+    out: dict[str, CachedMessage] = {}
+    missing: list[str] = []
+    for copy_id in ids:
+        cached = cache.get(copy_id)
+        if cached is None:
+            missing.append(copy_id)
+        else:
+            out[copy_id] = cached
+    if missing:
+        for copy_id, raw in (await backend.read_messages(missing)).items():
+            out[copy_id] = cache.put(copy_id, raw)
+    return out
 
 
 # -- FETCH ------------------------------------------------------------------------------
@@ -134,33 +153,40 @@ async def fetch(s: Session, cmd: c.Fetch) -> r.Tagged:
     if cmd.changedsince is not None or any(a.name == "MODSEQ" for a in cmd.items):
         s.condstore = True
     if cmd.changedsince is not None:
-        uids = [u for u in uids if view.modseqs[u] > cmd.changedsince]
+        uids = [u for u in uids if view.modseq(u) > cmd.changedsince]
     seen_now = await _mark_seen(s, backend, view, cmd, uids)
     atts = order_items(cmd.items, bool(seen_now))
     content = any(needs_content(a) for a in atts)
     with_flags = any(a.name == "FLAGS" for a in atts)
-    if any(needs_details(a) for a in atts):
-        await view.ensure_details(backend, uids)
+    details = any(needs_details(a) for a in atts)
+    if details:
+        await view.ensure_details(backend)
     missing = False
     written = 0
-    for uid in uids:
-        meta = view.details.get(uid)
-        message = None
-        if content and meta is not None:
-            message = await _message(s, backend, meta)
-        if (content and message is None) or (meta is None and any(needs_details(a)
-                                                                  for a in atts)):
-            missing = True
-            continue
-        items = build_items(view, uid, atts, meta, message)
-        if with_flags:
-            view.told(uid)
-        data = r.FetchResp(view.seq_of(uid), tuple(items)).to_bytes()
-        s.io.write(data)
-        written += len(data)
-        if written >= DRAIN_EVERY:
-            written = 0
-            await s.io.drain()
+    for i in range(0, len(uids), BATCH if content else len(uids) or 1):
+        chunk = uids[i:i + BATCH] if content else uids
+        messages: dict[str, CachedMessage] = {}
+        if content:
+            ids = [d.id for d in map(view.detail, chunk) if d is not None and d.id]
+            messages = await _messages(s, backend, ids)
+        for uid in chunk:
+            meta = view.detail(uid) if details else None
+            if meta is not None and not meta.id:
+                meta = None
+            message = messages.get(meta.id) if (content and meta is not None) else None
+            if (content and message is None) or (meta is None and details) or (
+                    not view.has(uid)):
+                missing = True
+                continue
+            items = build_items(view, uid, atts, meta, message)
+            if with_flags:
+                view.told(uid)
+            data = r.FetchResp(view.seq_of(uid), tuple(items)).to_bytes()
+            s.io.write(data)
+            written += len(data)
+            if written >= DRAIN_EVERY:
+                written = 0
+                await s.io.drain()
     if missing:
         return r.Tagged(cmd.tag, "NO", "Some messages were expunged", EXPUNGEISSUED)
     return r.Tagged(cmd.tag, "OK", "FETCH completed")
@@ -171,7 +197,7 @@ async def _mark_seen(s: Session, backend: MailBackend, view: SelectedView, cmd: 
     """BODY[...] (not PEEK), RFC822 and RFC822.TEXT set \\Seen (§6.4.5)."""
     if view.readonly or not any(a.sets_seen for a in cmd.items):
         return []
-    unseen = [u for u in uids if "\\Seen" not in view.flags[u] and u not in view.gone]
+    unseen = [u for u in uids if "\\Seen" not in view.flags(u) and u not in view.gone]
     if not unseen:
         return []
     changed, _ = await backend.store_flags(view.folder, unseen, "add", ["\\Seen"])
@@ -211,14 +237,14 @@ async def store(s: Session, cmd: c.Store) -> r.Tagged:
     changed_uids = {m.uid for m in changed}
     refused_set = set(refused)
     out: list[r.Response] = []
-    if not view.all_keywords() <= view.keywords:
+    if view.keywords_changed():
         out.extend(view.flags_responses())
     for uid in uids:
         if uid in refused_set:
             continue
         if cmd.silent:
             if s.condstore and uid in changed_uids:
-                items = (r.fetch_uid(uid), r.fetch_modseq(view.modseqs[uid]))
+                items = (r.fetch_uid(uid), r.fetch_modseq(view.modseq(uid)))
                 out.append(r.FetchResp(view.seq_of(uid), items))
             continue
         out.append(view.flag_fetch(uid, s.condstore))
@@ -243,8 +269,9 @@ async def copy(s: Session, cmd: c.Copy) -> r.Tagged:
     uids = view.resolve(cmd.sequence_set, cmd.uid)
     if not uids:
         return r.Tagged(cmd.tag, "OK", "Nothing to copy")
-    await view.ensure_details(backend, uids)
-    metas = [view.details[u] for u in uids if u in view.details and u not in view.gone]
+    wanted = set(uids)
+    metas = [m for m in await backend.list_messages(view.folder)
+             if m.uid in wanted and m.uid not in view.gone]
     if len(metas) != len(uids):
         return r.Tagged(cmd.tag, "NO", "Some messages were expunged", EXPUNGEISSUED)
     try:
@@ -276,5 +303,5 @@ async def move(s: Session, cmd: c.Move) -> r.Tagged:
         code = copyuid(dest.uidvalidity, SequenceSet.from_numbers(p[0] for p in pairs),
                        SequenceSet.from_numbers(p[1] for p in pairs))
         s.send(r.Untagged("OK", "Moved", code))
-    s.send_all(view.remove(p[0] for p in pairs))
+    s.send_all(view.remove(p[0] for p in pairs))  # same copies, now in dest: keep cached
     return r.Tagged(cmd.tag, "OK", "MOVE completed")
