@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crypto import keyed_digest, seal, seal_with_secret
@@ -62,11 +62,8 @@ class _Job:
 
 
 class DeliveryService:
-    def __init__(self, store: Store, *, secret: bytes, patient_rules: PatientRules,
-                 sync_engine: Engine | None = None) -> None:
+    def __init__(self, store: Store, *, secret: bytes, patient_rules: PatientRules) -> None:
         self.store = store
-        # SQLite only: a synchronous engine on the same file for the writer thread.
-        self._sync_engine = sync_engine
         self.secret = secret
         self.patient_rules = patient_rules
         self._pending: asyncio.Queue[_Job] = asyncio.Queue()
@@ -122,8 +119,6 @@ class DeliveryService:
         """Finish what is waiting, then stop the writer."""
         if self._writer is not None and not self._writer.done():
             await self._pending.join()
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
         if self._writer is not None:
             self._writer.cancel()
             try:
@@ -155,25 +150,8 @@ class DeliveryService:
             await self.store.publish(events)
 
     async def _commit(self, batch: list[_Job]) -> list[ChangeEvent]:
-        if self._sync_engine is not None:
-            # SQLite: the whole transaction in one hop to a worker thread. Through the
-            # async driver every statement would wait for a busy event loop in between.
-            async with self.store.write_turn():
-                return await asyncio.to_thread(self._commit_in_thread, batch)
-        async with self.store.write() as s:
-            return await s.run_sync(self._apply_batch, batch)
-
-    def _commit_in_thread(self, batch: list[_Job]) -> list[ChangeEvent]:
-        assert self._sync_engine is not None
-        with Session(self._sync_engine) as s:
-            s.execute(text("BEGIN IMMEDIATE"))
-            try:
-                events = self._apply_batch(s, batch)
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
-        return events
+        # One transaction for the whole batch, in one hop to a worker thread on SQLite.
+        return await self.store.run_write(lambda s: self._apply_batch(s, batch))
 
     def _apply_batch(self, s: Session, batch: list[_Job]) -> list[ChangeEvent]:
         """Store a whole batch in a handful of statements, whatever its size: one lookup of

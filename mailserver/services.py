@@ -23,7 +23,6 @@ from mailserver.store import (
     is_sqlite,
     session_factory,
 )
-from mailserver.store.engine import sqlite_sync_engine
 from mailserver.store.pgnotify import PgNotifier
 from mailserver.trust import TrustSpace, load_trust_list
 
@@ -52,6 +51,7 @@ class MailServices:
         await self.delivery.close()
         if self.pg_notifier is not None:
             await self.pg_notifier.close()
+        self.store.close()
         await self.engine.dispose()
 
 
@@ -78,9 +78,7 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
                                 patient_domain=settings.server.patient_domain),
         auth=Authenticator(store, settings.auth, master_key=master_key, argon2=params),
         trust=trust, patients=patients,
-        delivery=DeliveryService(store, secret=master_key, patient_rules=patients,
-                                 sync_engine=sqlite_sync_engine(url) if is_sqlite(url)
-                                 else None),
+        delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
         master_key=master_key)
     _wire_directory(services)
     if cross_node and not is_sqlite(database_url(settings)):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import Engine, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from mailserver.store.engine import sqlite_sync_engine
 from mailserver.store.events import (
     ChangeBus,
     ChangeEvent,
@@ -50,6 +52,7 @@ from mailserver.store.records import (
 )
 
 ACCOUNT_CACHE_SECONDS = 5.0
+T = TypeVar("T")
 
 
 def account_info(a: Account) -> AccountInfo:
@@ -84,6 +87,18 @@ class Store:
         self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
         self._account_cache: dict[str, tuple[float, AccountInfo | None]] = {}
+        # SQLite: a synchronous engine on the same file, so that a whole write transaction
+        # runs in one hop to a worker thread. Through the async driver, every statement
+        # would wait for a busy event loop in between, while holding the write lock.
+        self._sync_engine: Engine | None = None
+        if self._sqlite:
+            bind = sessions.kw["bind"]
+            self._sync_engine = sqlite_sync_engine(bind.url.render_as_string(
+                hide_password=False))
+
+    def close(self) -> None:
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
     # -- transactions -------------------------------------------------------------------
 
@@ -108,15 +123,28 @@ class Store:
             async with self.sessions() as session, session.begin():
                 yield session
 
-    @asynccontextmanager
-    async def write_turn(self) -> AsyncIterator[None]:
-        """Hold this process's write turn (SQLite) for a writer that uses its own
-        connection, e.g. the delivery writer's synchronous one."""
-        if self._sqlite:
+    async def run_write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` as one write transaction, committed durably on return.
+
+        `fn` is plain synchronous code. On SQLite it runs whole in a worker thread (one
+        hop); on PostgreSQL through `AsyncSession.run_sync` on the async driver."""
+        if self._sync_engine is not None:
             async with self._write_lock:
-                yield
-        else:
-            yield
+                return await asyncio.to_thread(self._run_in_thread, fn)
+        async with self.sessions() as session, session.begin():
+            return await session.run_sync(fn)
+
+    def _run_in_thread(self, fn: Callable[[Session], T]) -> T:
+        assert self._sync_engine is not None
+        with Session(self._sync_engine) as s:
+            s.execute(text("BEGIN IMMEDIATE"))
+            try:
+                result = fn(s)
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+        return result
 
     async def publish(self, events: list[ChangeEvent]) -> None:
         await self.bus.publish(events)
@@ -256,9 +284,8 @@ class Store:
 
     async def audit(self, action: str, *, account_id: str | None = None, peer: str | None = None,
                     detail: dict[str, Any] | None = None) -> None:
-        async with self.write() as s:
-            s.add(AuditEvent(account_id=account_id, action=action, peer=peer,
-                             detail=detail or {}))
+        event = AuditEvent(account_id=account_id, action=action, peer=peer, detail=detail or {})
+        await self.run_write(lambda s: s.add(event))
 
     # -- folders ------------------------------------------------------------------------
 
@@ -345,7 +372,7 @@ class Store:
         msgs = list(await s.scalars(select(Message).where(Message.folder_id == inbox.id)
                                     .order_by(Message.uid)))
         for m in msgs:
-            uid, modseq = await _allocate(s, dest.id)
+            uid, modseq = await s.run_sync(lambda ss: _allocate(ss, dest.id))
             m.folder_id, m.uid, m.modseq = dest.id, uid, modseq
         if msgs:
             events.append(MessagesExpunged(account_id, inbox.id, tuple(m.uid for m in msgs)))
@@ -412,10 +439,9 @@ class Store:
                      size: int, internal_date: datetime | None = None,
                      flags: Iterable[str] = (), thread_id: str | None = None,
                      recent: bool = True) -> MessageMeta:
-        async with self.write() as s:
-            meta = await add_message(s, account_id, folder_id, message_id=message_id,
-                                     sealed=sealed, size=size, internal_date=internal_date,
-                                     flags=flags, thread_id=thread_id, recent=recent)
+        meta = await self.run_write(lambda s: add_message_sync(
+            s, account_id, folder_id, message_id=message_id, sealed=sealed, size=size,
+            internal_date=internal_date, flags=flags, thread_id=thread_id, recent=recent))
         await self.publish([MessageAdded(account_id, folder_id, meta.uid, meta.modseq)])
         return meta
 
@@ -426,11 +452,12 @@ class Store:
         """Change flags; mode is add, remove or replace. Returns (changed, refused uids)."""
         wanted = frozenset(flags)
         uid_list = sorted(set(uids))
-        changed: list[MessageMeta] = []
-        refused: list[int] = []
-        async with self.write() as s:
-            f = await _own_folder(s, account_id, folder_id)
-            msgs = [] if not uid_list else list(await s.scalars(
+
+        def work(s: Session) -> tuple[list[MessageMeta], list[int]]:
+            changed: list[MessageMeta] = []
+            refused: list[int] = []
+            f = _own_folder(s, account_id, folder_id)
+            msgs = [] if not uid_list else list(s.scalars(
                 select(Message).where(Message.folder_id == f.id, Message.uid.in_(uid_list))
                 .order_by(Message.uid)))
             for m in msgs:
@@ -445,6 +472,9 @@ class Store:
                 f.highestmodseq += 1
                 m.flags, m.modseq = flags_to_text(new), f.highestmodseq
                 changed.append(message_meta(m))
+            return changed, refused
+
+        changed, refused = await self.run_write(work)
         await self.publish([FlagsChanged(account_id, folder_id, m.uid, m.modseq,
                                          tuple(sorted(m.flags))) for m in changed])
         return changed, refused
@@ -452,21 +482,23 @@ class Store:
     async def expunge(self, account_id: str, folder_id: int,
                       uids: Iterable[int] | None = None) -> list[int]:
         """Remove the \\Deleted messages (only those in `uids` when given)."""
-        async with self.write() as s:
-            f = await _own_folder(s, account_id, folder_id)
-            q = select(Message.uid).where(Message.folder_id == f.id,
-                                          Message.flags.contains("\\Deleted"))
-            found = [u for u in await s.scalars(q)
-                     if uids is None or u in set(uids)]
+        only = None if uids is None else set(uids)
+
+        def work(s: Session) -> tuple[list[int], int]:
+            f = _own_folder(s, account_id, folder_id)
+            rows = s.execute(select(Message.uid, Message.flags).where(
+                Message.folder_id == f.id, Message.flags.contains("\\Deleted"))).all()
             # contains() is a substring test: confirm the exact flag.
-            rows = list(await s.scalars(select(Message).where(Message.folder_id == f.id,
-                                                              Message.uid.in_(found))))
-            gone = sorted(m.uid for m in rows if "\\Deleted" in flags_from_text(m.flags))
-            if gone:
-                await s.execute(delete(Message).where(Message.folder_id == f.id,
-                                                      Message.uid.in_(gone)))
-                f.highestmodseq += 1
-                modseq = f.highestmodseq
+            gone = sorted(u for u, fl in rows if "\\Deleted" in flags_from_text(fl)
+                          and (only is None or u in only))
+            if not gone:
+                return gone, 0
+            s.execute(delete(Message).where(Message.folder_id == f.id,
+                                            Message.uid.in_(gone)))
+            f.highestmodseq += 1
+            return gone, f.highestmodseq
+
+        gone, modseq = await self.run_write(work)
         if gone:
             await self.publish([MessagesExpunged(account_id, folder_id, tuple(gone), modseq)])
         return gone
@@ -474,21 +506,25 @@ class Store:
     async def move(self, account_id: str, src_folder_id: int, uids: Iterable[int],
                    dst_folder_id: int) -> list[tuple[int, int]]:
         """Move copies between two folders of one account (the seal stays valid)."""
-        pairs: list[tuple[int, int]] = []
-        async with self.write() as s:
-            src = await _own_folder(s, account_id, src_folder_id)
-            dst = await _own_folder(s, account_id, dst_folder_id)
-            msgs = list(await s.scalars(select(Message).where(
-                Message.folder_id == src.id, Message.uid.in_(sorted(set(uids))))
-                .order_by(Message.uid)))
+        wanted = sorted(set(uids))
+
+        def work(s: Session) -> list[tuple[int, int]]:
+            pairs: list[tuple[int, int]] = []
+            src = _own_folder(s, account_id, src_folder_id)
+            dst = _own_folder(s, account_id, dst_folder_id)
+            msgs = list(s.scalars(select(Message).where(
+                Message.folder_id == src.id, Message.uid.in_(wanted)).order_by(Message.uid)))
             for m in msgs:
-                uid, modseq = await _allocate(s, dst.id)
+                uid, modseq = _allocate(s, dst.id)
                 pairs.append((m.uid, uid))
                 m.folder_id, m.uid, m.modseq, m.recent = dst.id, uid, modseq, True
             if msgs:
-                await s.execute(update(Folder).where(Folder.id == src.id)
-                                .values(highestmodseq=Folder.highestmodseq + 1)
-                                .execution_options(synchronize_session=False))
+                s.execute(update(Folder).where(Folder.id == src.id)
+                          .values(highestmodseq=Folder.highestmodseq + 1)
+                          .execution_options(synchronize_session=False))
+            return pairs
+
+        pairs = await self.run_write(work)
         events: list[ChangeEvent] = []
         if pairs:
             events.append(MessagesExpunged(account_id, src_folder_id,
@@ -498,26 +534,25 @@ class Store:
         return pairs
 
     async def clear_recent(self, folder_id: int) -> None:
-        async with self.write() as s:
-            await s.execute(update(Message).where(Message.folder_id == folder_id,
-                                                  Message.recent.is_(True))
-                            .values(recent=False))
+        await self.run_write(lambda s: s.execute(
+            update(Message).where(Message.folder_id == folder_id, Message.recent.is_(True))
+            .values(recent=False)))
 
 
 def _norm(name: str) -> str:
     return "INBOX" if name.upper() == "INBOX" else name
 
 
-async def _own_folder(s: AsyncSession, account_id: str, folder_id: int) -> Folder:
-    f = await s.get(Folder, folder_id)
+def _own_folder(s: Session, account_id: str, folder_id: int) -> Folder:
+    f = s.get(Folder, folder_id)
     if f is None or f.account_id != account_id:
         raise NotFound("no such folder")
     return f
 
 
-async def _allocate(s: AsyncSession, folder_id: int) -> tuple[int, int]:
+def _allocate(s: Session, folder_id: int) -> tuple[int, int]:
     """Take the next UID and mod-sequence of a folder atomically (row-locking UPDATE)."""
-    row = (await s.execute(
+    row = (s.execute(
         update(Folder).where(Folder.id == folder_id)
         .values(uidnext=Folder.uidnext + 1, highestmodseq=Folder.highestmodseq + 1)
         .returning(Folder.uidnext, Folder.highestmodseq)
@@ -525,20 +560,30 @@ async def _allocate(s: AsyncSession, folder_id: int) -> tuple[int, int]:
     return int(row[0]) - 1, int(row[1])
 
 
-async def add_message(s: AsyncSession, account_id: str, folder_id: int, *, message_id: str,
-                      sealed: bytes, size: int, internal_date: datetime | None = None,
-                      flags: Iterable[str] = (), thread_id: str | None = None,
-                      recent: bool = True) -> MessageMeta:
+def add_message_sync(s: Session, account_id: str, folder_id: int, *, message_id: str,
+                     sealed: bytes, size: int, internal_date: datetime | None = None,
+                     flags: Iterable[str] = (), thread_id: str | None = None,
+                     recent: bool = True) -> MessageMeta:
     """Insert one sealed copy inside the caller's transaction."""
-    f = await _own_folder(s, account_id, folder_id)
-    uid, modseq = await _allocate(s, f.id)
+    f = _own_folder(s, account_id, folder_id)
+    uid, modseq = _allocate(s, f.id)
     m = Message(id=message_id, account_id=account_id, folder_id=f.id, uid=uid, modseq=modseq,
                 flags=flags_to_text(frozenset(flags)), recent=recent,
                 internal_date=internal_date or datetime.now(UTC), size=size,
                 thread_id=thread_id, sealed=sealed)
     s.add(m)
-    await s.flush()
+    s.flush()
     return message_meta(m)
+
+
+async def add_message(s: AsyncSession, account_id: str, folder_id: int, *, message_id: str,
+                      sealed: bytes, size: int, internal_date: datetime | None = None,
+                      flags: Iterable[str] = (), thread_id: str | None = None,
+                      recent: bool = True) -> MessageMeta:
+    """`add_message_sync` inside an async caller's transaction (`Store.write()`)."""
+    return await s.run_sync(lambda ss: add_message_sync(
+        ss, account_id, folder_id, message_id=message_id, sealed=sealed, size=size,
+        internal_date=internal_date, flags=flags, thread_id=thread_id, recent=recent))
 
 
 async def list_queue(store: Store, status: str | None = None) -> list[QueueInfo]:
