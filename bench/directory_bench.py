@@ -43,6 +43,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """The biggest child process so far (the generator, then the importer's parser workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def query_mix(n: int, seed: int) -> list[SearchQuery]:
     r = random.Random(seed)
     queries = []
@@ -134,7 +139,8 @@ async def run(args: argparse.Namespace, work: Path, data: Path) -> None:
         elapsed = time.monotonic() - started
         print(f"import: {report.summary()}")
         print(f"import: {elapsed:.1f} s, peak RSS {peak_rss_mb():.0f} MB "
-              f"(before import {rss_before:.0f} MB)")
+              f"(before import {rss_before:.0f} MB; largest child process "
+              f"{children_peak_rss_mb():.0f} MB)")
         started = time.monotonic()
         again = await import_files(sessions, files, progress=False)
         print(f"re-import (nothing changed): {time.monotonic() - started:.1f} s, "

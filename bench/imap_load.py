@@ -277,16 +277,18 @@ async def cycle(t: Target, user: str, password: str, rng: random.Random, stats: 
             if r and time.monotonic() >= deadline:
                 break  # time is up: finish this session with LOGOUT
             lo = max(1, stable - 19)
-            await timed(stats, "FETCH headers", conn,
-                        f"FETCH {lo}:{stable} (UID FLAGS RFC822.SIZE INTERNALDATE "
-                        f"BODY.PEEK[HEADER.FIELDS {HEADER_FIELDS}])".encode())
-            for _ in range(2):
-                await timed(stats, "FETCH body", conn,
-                            f"FETCH {rng.randint(1, stable)} (BODY.PEEK[])".encode())
-            sign = rng.choice("+-")
-            flag = rng.choice(["\\Seen", "\\Flagged"])
-            await timed(stats, "STORE flags", conn,
-                        f"STORE {rng.randint(1, stable)} {sign}FLAGS.SILENT ({flag})".encode())
+            if exists:  # an empty INBOX (e.g. a fresh demo account) has nothing to fetch
+                await timed(stats, "FETCH headers", conn,
+                            f"FETCH {lo}:{stable} (UID FLAGS RFC822.SIZE INTERNALDATE "
+                            f"BODY.PEEK[HEADER.FIELDS {HEADER_FIELDS}])".encode())
+                for _ in range(2):
+                    await timed(stats, "FETCH body", conn,
+                                f"FETCH {rng.randint(1, stable)} (BODY.PEEK[])".encode())
+                sign = rng.choice("+-")
+                flag = rng.choice(["\\Seen", "\\Flagged"])
+                await timed(stats, "STORE flags", conn,
+                            f"STORE {rng.randint(1, stable)} {sign}FLAGS.SILENT ({flag})"
+                            .encode())
             await timed(stats, "SEARCH flags", conn, b"UID SEARCH UNSEEN")
             await timed(stats, "SEARCH text", conn,
                         f'UID SEARCH SUBJECT "{rng.randint(0, 199):05d}"'.encode())
