@@ -6,7 +6,11 @@ position, because the agency's layouts drift. Each field below lists every spell
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
 from directory.normalize import norm
 
@@ -179,6 +183,18 @@ class Layout:
     index: dict[str, int]
     unknown: list[str]
     trailing_separator: bool
+
+    @cached_property
+    def _picker(self) -> tuple[tuple[str, ...], Callable[[Sequence[str]], Any]]:
+        names = tuple(self.index)
+        return names, itemgetter(*(self.index[n] for n in names))
+
+    def values(self, fields: Sequence[str]) -> dict[str, str]:
+        """The stripped value of every known field of a split line, by field name."""
+        names, pick = self._picker
+        if len(names) == 1:
+            return {names[0]: pick(fields).strip()}
+        return dict(zip(names, map(str.strip, pick(fields)), strict=True))
 
 
 def detect(header_line: str) -> Layout | None:

@@ -1,19 +1,32 @@
 """Import the national extraction files: stream, stage, then merge with set-based SQL.
 
-Each file is a complete snapshot. Lines are parsed one at a time into a temporary staging
-table on the import's own connection (bounded memory), duplicates are dropped and reported,
+Each file is a complete snapshot. Its lines are read by blocks of about ``BLOCK_BYTES`` and
+parsed (:func:`directory.rows.parse_block`): in worker processes for big files, a bounded number
+of blocks in flight so memory stays bounded, while this process writes the plain tuples into a
+temporary staging table on the import's own connection. Duplicates are dropped and reported,
 then the snapshot is merged into ``dir_entry`` / ``dir_practitioner``: rows whose content hash
 changed are updated, new ones inserted, national rows absent from the snapshot deleted. Rows
 published from local accounts (``source = 'local'``) are never touched by an import.
+
+On SQLite the import connection gets a bigger page cache and ``synchronous=NORMAL`` (put back,
+and a last commit made under ``FULL``, before it returns to the pool), and a merge that
+rewrites much of ``dir_entry`` (a first load) runs without its secondary indexes and FTS5
+triggers, which are rebuilt once at the end (:class:`_Bulk`); small day-after merges keep the
+triggers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing as mp
+import os
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +34,7 @@ from typing import IO, Any
 
 from sqlalchemy import Column, MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.schema import CreateIndex
 
 from directory.formats import MAILBOX_FILE, PS_FILE, Layout, detect
 from directory.models import (
@@ -31,12 +45,19 @@ from directory.models import (
     DirEntry,
     DirPractitioner,
 )
-from directory.rows import RowError, is_mailbox_layout, mailbox_row, ps_rows
+from directory.rows import ParsedBlock, is_mailbox_layout, parse_block
+from directory.schema import SQLITE_SEARCH_DDL
 
 log = logging.getLogger("directory.import")
 
-BATCH = 5000
+BLOCK_BYTES = 1 << 20  # lines are parsed (and staged) by blocks of about this size
+PARALLEL_MIN_BYTES = 8 << 20  # files at least this big are parsed in worker processes
 MERGE_CHUNK = 100_000
+# SQLite: a merge writing at least BULK_MIN_ROWS rows, and at least BULK_MIN_SHARE of what the
+# table holds, drops the secondary indexes and full-text triggers, then builds them once
+BULK_MIN_ROWS = 50_000
+BULK_MIN_SHARE = 0.5
+IMPORT_CACHE_KIB = 128 * 1024  # SQLite page cache of the import connection (main database)
 MAX_REJECTED_KEPT = 10_000
 
 
@@ -242,18 +263,88 @@ async def _prepare_stage(conn: AsyncConnection) -> None:
     await conn.run_sync(create)
 
 
-def _lines(handle: IO[bytes]) -> Iterator[bytes]:
-    yield from handle
+def _blocks(handle: IO[bytes], first_line: int) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines, about ``BLOCK_BYTES`` each, with the number of their first line."""
+    carry = b""
+    line_no = first_line
+    while True:
+        data = handle.read(BLOCK_BYTES)
+        if not data:
+            if carry:
+                yield line_no, carry
+            return
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        yield line_no, block
+        line_no += block.count(b"\n")
+
+
+class _Parsers:
+    """Worker processes that parse blocks of lines while this process writes (big files)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # fork: the workers start at once and run one pure function (no I/O, no locks);
+            # spawn would re-import the caller's __main__ in each worker
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            self._pool = ProcessPoolExecutor(max_workers=parse_workers(),
+                                             mp_context=mp.get_context(method))
+        return self._pool
+
+    def start(self) -> None:
+        self.pool().submit(int).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def parse_workers() -> int:
+    """One parser process per core (at most 4): the writer mostly waits on SQLite."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+async def _parsed_blocks(handle: IO[bytes], layout: Layout, first_line: int, parallel: bool,
+                         parsers: _Parsers) -> AsyncIterator[tuple[int, ParsedBlock]]:
+    """Parsed blocks in file order (with their size); in worker processes when ``parallel``,
+    with a bounded number of blocks in flight so that memory stays bounded."""
+    if not parallel:
+        for line_no, block in _blocks(handle, first_line):
+            yield len(block), parse_block(layout, line_no, block)
+        return
+    pool = parsers.pool()
+    pending: deque[tuple[int, asyncio.Future[ParsedBlock]]] = deque()
+    limit = 2 * parse_workers() + 1
+    try:
+        for line_no, block in _blocks(handle, first_line):
+            pending.append((len(block), asyncio.wrap_future(
+                pool.submit(parse_block, layout, line_no, block))))
+            if len(pending) >= limit:
+                size, fut = pending.popleft()
+                yield size, await fut
+        while pending:
+            size, fut = pending.popleft()
+            yield size, await fut
+    finally:
+        for _size, fut in pending:
+            fut.cancel()
 
 
 async def _stage_file(conn: AsyncConnection, source: _Source, report: FileReport,
-                      progress: _Progress) -> Layout:
+                      progress: _Progress, parsers: _Parsers) -> Layout:
     entry_sql = _insert_sql(conn, "dir_stage_entry", ("line_no",) + ENTRY_COLUMNS)
     person_sql = _insert_sql(conn, "dir_stage_person", PRACTITIONER_COLUMNS,
                              " ON CONFLICT (national_id) DO NOTHING")
     with source.open() as handle:
-        lines = _lines(handle)
-        header = next(lines, b"")
+        header = handle.readline()
         try:
             layout = detect(header.decode("utf-8-sig"))
         except UnicodeDecodeError:
@@ -266,56 +357,19 @@ async def _stage_file(conn: AsyncConnection, source: _Source, report: FileReport
         if layout.unknown:
             log.warning("%s: unknown columns ignored: %s", source.name, ", ".join(layout.unknown))
         progress.start(source.name, source.size)
-        mailbox = is_mailbox_layout(layout)
-        entries: list[tuple[object, ...]] = []
-        persons: list[tuple[object, ...]] = []
         done = len(header)
-        line_no = 1
-        for raw in lines:
-            line_no += 1
-            done += len(raw)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                report.lines_read += 1
-                report.reject(line_no, "not valid UTF-8")
-                continue
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            report.lines_read += 1
-            fields = line.split("|")
-            if layout.trailing_separator and len(fields) == layout.columns + 1 and not fields[-1]:
-                fields.pop()
-            if len(fields) != layout.columns:
-                report.reject(line_no, f"expected {layout.columns} columns, found {len(fields)}")
-                continue
-            try:
-                if mailbox:
-                    row = mailbox_row(layout, fields, line)
-                    if row is None:
-                        report.withheld += 1
-                        continue
-                    entries.append((line_no, *row))
-                else:
-                    entry, person = ps_rows(layout, fields, line)
-                    entries.append((line_no, *entry))
-                    persons.append(person)
-            except RowError as exc:
-                report.reject(line_no, str(exc))
-                continue
-            if len(entries) >= BATCH:
-                await conn.exec_driver_sql(entry_sql, entries)
-                entries.clear()
-                if persons:
-                    await conn.exec_driver_sql(person_sql, persons)
-                    persons.clear()
-                progress.advance(done, report.lines_read)
-        if entries:
-            await conn.exec_driver_sql(entry_sql, entries)
-        if persons:
-            await conn.exec_driver_sql(person_sql, persons)
-        progress.advance(done, report.lines_read)
+        parallel = source.size >= PARALLEL_MIN_BYTES
+        async for size, parsed in _parsed_blocks(handle, layout, 2, parallel, parsers):
+            done += size
+            report.lines_read += parsed.lines_read
+            report.withheld += parsed.withheld
+            for line_no, reason in parsed.rejected:
+                report.reject(line_no, reason)
+            if parsed.entries:
+                await conn.exec_driver_sql(entry_sql, parsed.entries)
+            if parsed.persons:
+                await conn.exec_driver_sql(person_sql, parsed.persons)
+            progress.advance(done, report.lines_read)
     return layout
 
 
@@ -353,13 +407,14 @@ _GONE_ENTRIES = ("SELECT COUNT(*) FROM dir_entry e WHERE e.entry_type = :t "
                  "(SELECT 1 FROM dir_stage_entry s WHERE s.entry_key = e.entry_key)")
 
 
-async def _count_changes(conn: AsyncConnection, report: FileReport, mailbox: bool) -> None:
+async def _count_changes(conn: AsyncConnection, report: FileReport, mailbox: bool) -> int:
+    """Fill the report's counts; returns how many ``dir_entry`` rows the merge will write."""
     etype = ENTRY_MAILBOX if mailbox else ENTRY_ACTIVITY
     if mailbox:
         report.created = await _scalar(conn, _NEW_ENTRIES)
         report.updated = await _scalar(conn, _CHANGED_ENTRIES)
         report.removed = await _scalar(conn, _GONE_ENTRIES, t=etype)
-        return
+        return report.created + report.updated + report.removed
     report.activities_created = await _scalar(conn, _NEW_ENTRIES)
     report.activities_removed = await _scalar(conn, _GONE_ENTRIES, t=etype)
     report.created = await _scalar(
@@ -379,6 +434,7 @@ async def _count_changes(conn: AsyncConnection, report: FileReport, mailbox: boo
         "OR s.national_id IN (SELECT e.national_id FROM dir_entry e WHERE e.entry_type = 'A' "
         "  AND e.source = 'national' AND NOT EXISTS "
         "  (SELECT 1 FROM dir_stage_entry n WHERE n.entry_key = e.entry_key))")
+    return report.activities_created + report.activities_removed
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: str, source: str, where: str) -> str:
@@ -432,13 +488,64 @@ async def _analyze(conn: AsyncConnection) -> None:
     await conn.commit()
 
 
+# --------------------------------------------------------------------------- bulk merge (SQLite)
+
+_FTS_TRIGGERS = ("dir_entry_fts_ai", "dir_entry_fts_ad", "dir_entry_fts_au")
+
+
+class _Bulk:
+    """SQLite: a merge that rewrites much of ``dir_entry`` runs without its secondary indexes
+    and full-text triggers, then builds them once (sorted index builds, one FTS5 'rebuild').
+
+    Begun at most once per :func:`import_files` call, ended when it returns (or fails). If the
+    process dies in between, the next import sees the triggers missing and ends the job.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.active = False
+
+    async def intact(self) -> bool:
+        rows = (await self.conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'dir_entry'")).all()
+        return set(_FTS_TRIGGERS) <= {r[0] for r in rows}
+
+    async def begin(self) -> None:
+        if self.active:
+            return
+        self.active = True
+        for name in _FTS_TRIGGERS:
+            await self.conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        for index in DirEntry.__table__.indexes:
+            await self.conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+        await self.conn.commit()
+
+    async def end(self, progress: _Progress) -> None:
+        if not self.active:
+            return
+        progress.phase("building the search indexes")
+        started = time.monotonic()
+        for index in DirEntry.__table__.indexes:
+            await self.conn.execute(CreateIndex(index, if_not_exists=True))
+            await self.conn.commit()
+        # the full-text index and its triggers in one transaction: no change slips between
+        await self.conn.exec_driver_sql("INSERT INTO dir_entry_fts(dir_entry_fts) "
+                                        "VALUES ('rebuild')")
+        for statement in SQLITE_SEARCH_DDL:
+            await self.conn.exec_driver_sql(statement)
+        await self.conn.commit()
+        self.active = False
+        log.info("search indexes built in %.1f s", time.monotonic() - started)
+
+
 async def _import_source(conn: AsyncConnection, source: _Source, progress: _Progress,
-                         *, in_zip: bool) -> FileReport:
+                         parsers: _Parsers, bulk: _Bulk | None, *, in_zip: bool) -> FileReport:
     report = FileReport(source.name)
     started = time.monotonic()
     await _prepare_stage(conn)
     try:
-        layout = await _stage_file(conn, source, report, progress)
+        layout = await _stage_file(conn, source, report, progress, parsers)
     except DirectoryImportError as exc:
         await conn.rollback()
         if not in_zip:
@@ -449,7 +556,12 @@ async def _import_source(conn: AsyncConnection, source: _Source, progress: _Prog
     mailbox = is_mailbox_layout(layout)
     progress.phase(f"{source.name}: merging")
     await _drop_duplicates(conn, report, mailbox)
-    await _count_changes(conn, report, mailbox)
+    writes = await _count_changes(conn, report, mailbox)
+    if bulk is not None and not bulk.active:
+        existing = await _scalar(conn, "SELECT COUNT(*) FROM dir_entry")
+        if (writes >= BULK_MIN_ROWS and writes >= BULK_MIN_SHARE * existing
+                or not await bulk.intact()):
+            await bulk.begin()
     await _apply(conn, mailbox, progress)
     await conn.exec_driver_sql("DROP TABLE IF EXISTS dir_stage_entry")
     await conn.exec_driver_sql("DROP TABLE IF EXISTS dir_stage_person")
@@ -459,6 +571,20 @@ async def _import_source(conn: AsyncConnection, source: _Source, progress: _Prog
              "in %.1f s", source.name, report.lines_read, report.created, report.updated,
              report.removed, report.withheld, report.rejected_count, report.seconds)
     return report
+
+
+async def _tune(conn: AsyncConnection, importing: bool) -> None:
+    """SQLite pragmas for the import connection only, put back before it returns to the pool.
+
+    A bigger page cache, and ``synchronous=NORMAL`` while importing (WAL: each commit is still
+    atomic; the final commit under FULL fsyncs the whole log, so the end result is durable).
+    """
+    if importing:
+        await conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+        await conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
+    else:
+        await conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        await conn.exec_driver_sql("PRAGMA synchronous = FULL")
 
 
 def engine_of(factory: async_sessionmaker[AsyncSession] | AsyncEngine) -> AsyncEngine:
@@ -481,12 +607,32 @@ async def import_files(session_factory: async_sessionmaker[AsyncSession] | Async
     if progress is None:
         progress = sys.stdout.isatty()
     report = ImportReport()
+    sqlite = engine.dialect.name == "sqlite"
+    parsers = _Parsers()
+    if any(source.size >= PARALLEL_MIN_BYTES for p in paths for source in _sources(Path(p))):
+        parsers.start()  # fork the workers now, while this process is small
     with _Progress(progress) as bar:
         async with engine.connect() as conn:
-            for path in paths:
-                sources = _sources(Path(path))
-                in_zip = len(sources) > 1 or sources[0].name != Path(path).name
-                for source in sources:
-                    report.files.append(await _import_source(conn, source, bar, in_zip=in_zip))
+            bulk = _Bulk(conn) if sqlite else None
+            if sqlite:
+                await _tune(conn, True)
+            try:
+                for path in paths:
+                    sources = _sources(Path(path))
+                    in_zip = len(sources) > 1 or sources[0].name != Path(path).name
+                    for source in sources:
+                        report.files.append(await _import_source(
+                            conn, source, bar, parsers, bulk, in_zip=in_zip))
+            finally:
+                parsers.close()
+                try:
+                    if bulk is not None and bulk.active:
+                        await conn.rollback()
+                        await bulk.end(bar)
+                finally:
+                    if sqlite:
+                        await conn.rollback()
+                        await _tune(conn, False)
+            # ANALYZE commits under synchronous=FULL again: all the import is on disk after it
             await _analyze(conn)
     return report

@@ -10,7 +10,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def norm(text: str | None) -> str:
     """Lower case, no accents, single spaces between words: "Hélène D'ARC" -> "helene d arc"."""
     if not text:

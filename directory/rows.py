@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from directory.formats import MAILBOX_FORMAT, Layout
 from directory.models import (
@@ -14,7 +15,7 @@ from directory.models import (
     PRACTITIONER_COLUMNS,
     SOURCE_NATIONAL,
 )
-from directory.normalize import department_of, joined, norm, search_text
+from directory.normalize import department_of, joined, norm
 
 _TRUE = {"true", "vrai", "o", "oui", "y", "yes", "1"}
 _FALSE = {"false", "faux", "n", "non", "no", "0"}
@@ -74,137 +75,223 @@ def line_hash(line: str) -> str:
     return hashlib.blake2b((FORMAT_VERSION + line).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _finish(row: dict[str, object], content_hash: str) -> tuple[object, ...]:
-    family = str(row["family"])
-    given = str(row["given"])
-    org = str(row["org_name"] or row["trade_name"])
-    row["family_norm"] = norm(family)
-    row["given_norm"] = norm(given)
-    row["org_norm"] = norm(org)
+def _fields(layout: Layout, f: Sequence[str]) -> dict[str, str]:
+    """The stripped value of every known field of a split line, by field name."""
+    return layout.values(f)
+
+
+def _search_text(*parts: str) -> str:
+    """:func:`directory.normalize.search_text`, from the (cached) normal form of each part.
+
+    ``norm`` of parts joined by spaces equals the normal forms joined by spaces, so caching
+    per field (names, labels and cities repeat a lot) gives the same document, faster.
+    """
+    seen: dict[str, None] = {}
+    for part in parts:
+        if part:
+            for tok in norm(part).split():
+                seen[tok] = None
+    return " ".join(seen)
+
+
+def _entry(v: dict[str, str], *, entry_key: str, entry_type: str, content_hash: str,
+           national_id: str, civility: str, family: str, given: str, specialty_type: str,
+           practice_mode_code: str, practice_mode: str, org_id: str, finess: str,
+           finess_ej: str, siret: str, siren: str, sector_code: str, sector_label: str,
+           postcode: str, city_code: str, city: str, phone: str, email: str, address: str,
+           mailbox_kind: str, service: str, description: str,
+           dematerialisation: bool | None) -> tuple[object, ...]:
+    """One ``dir_entry`` row, in :data:`ENTRY_COLUMNS` order (checked at import)."""
+    get = v.get
+    org_name, trade_name = get("org_name", ""), get("trade_name", "")
+    profession_label, specialty_label = get("profession_label", ""), get("specialty_label", "")
+    org = org_name or trade_name
+    family_norm, given_norm = norm(family), norm(given)
     if family or given:
-        sort_key = f"{row['family_norm']} {row['given_norm']}".strip()
+        sort_key = f"{family_norm} {given_norm}".strip()
     else:
-        sort_key = norm(f"{row['service']} {org}")
-    row["sort_key"] = sort_key
-    row["search_text"] = search_text(
-        given, family, joined(family), joined(given), str(row["org_name"]),
-        str(row["trade_name"]), str(row["service"]),
-        str(row["profession_label"]), str(row["specialty_label"]), str(row["city"]),
-        str(row["postcode"]), str(row["address"]).split("@")[0] if row["address"] else "",
+        sort_key = norm(f"{service} {org}")
+    text = _search_text(
+        given, family, joined(family), joined(given), org_name, trade_name, service,
+        profession_label, specialty_label, city, postcode,
+        address.split("@")[0] if address else "",
     )
-    row["row_hash"] = content_hash
-    return tuple(row[c] for c in ENTRY_COLUMNS)
+    address_line = _join(get("l2", ""), get("l3", ""),
+                         _join(get("l4_number", ""), get("l4_repeat", ""), get("l4_type", ""),
+                               get("l4_street", "")),
+                         get("l5", ""))
+    return (
+        entry_key, entry_type, SOURCE_NATIONAL, content_hash,
+        national_id, get("id_type", ""), get("pp_id", ""), civility, family, given, "",
+        get("profession_code", ""), profession_label, get("category_code", ""),
+        get("category_label", ""), specialty_type, get("specialty_code", ""), specialty_label,
+        practice_mode_code, practice_mode,
+        org_id, finess, finess_ej, siret, siren, org_name, trade_name, sector_code, sector_label,
+        address_line, postcode, city_code, city,
+        department_of(postcode, get("department", "")), get("country", ""), phone, email,
+        address, mailbox_kind, service, description, dematerialisation, False,
+        family_norm, given_norm, norm(org), sort_key, text,
+    )
+
+
+_ENTRY_ORDER = (
+    "entry_key", "entry_type", "source", "row_hash", "national_id", "id_type", "pp_id",
+    "civility", "family", "given", "display_name", "profession_code", "profession_label",
+    "category_code", "category_label", "specialty_type", "specialty_code", "specialty_label",
+    "practice_mode_code", "practice_mode", "org_id", "finess", "finess_ej", "siret", "siren",
+    "org_name", "trade_name", "sector_code", "sector_label", "address_line", "postcode",
+    "city_code", "city", "department", "country", "phone", "email", "address", "mailbox_kind",
+    "service", "description", "dematerialisation", "liste_rouge", "family_norm", "given_norm",
+    "org_norm", "sort_key", "search_text",
+)
+assert _ENTRY_ORDER == ENTRY_COLUMNS, "rows._entry no longer matches the dir_entry columns"
 
 
 def mailbox_row(layout: Layout, f: Sequence[str], line: str) -> tuple[object, ...] | None:
     """An ``Extraction_Correspondance_MSSante`` line -> a ``dir_entry`` row (None: liste rouge)."""
-    ix = layout.index
-
-    def g(name: str) -> str:
-        pos = ix.get(name)
-        return f[pos].strip() if pos is not None else ""
-
-    address = g("address").lower()
+    v = _fields(layout, f)
+    get = v.get
+    address = get("address", "").lower()
     if not address:
         raise RowError("empty Adresse BAL")
     local, _, domain = address.partition("@")
     if not local or "." not in domain or " " in address or address.count("@") != 1:
         raise RowError(f"invalid Adresse BAL {address!r}")
-    kind = g("kind").upper()
+    kind = get("kind", "").upper()
     if kind not in MAILBOX_KINDS:
-        raise RowError(f"unknown Type de BAL {g('kind')!r} (expected PER, ORG, APP or CAB)")
-    national_id = g("national_id")
+        raise RowError(f"unknown Type de BAL {get('kind', '')!r} (expected PER, ORG, APP or CAB)")
+    national_id = get("national_id", "")
     if kind == "PER" and not national_id:
         raise RowError("PER mailbox without Identification nationale PP")
-    if parse_bool(g("liste_rouge")):
+    if parse_bool(get("liste_rouge", "")):
         return None
-    postcode = g("postcode")
-    l6 = g("l6")
-    struct_type, struct_id = g("struct_id_type"), g("struct_id")
-    row: dict[str, object] = {
-        "entry_key": f"M:{address}", "entry_type": ENTRY_MAILBOX, "source": SOURCE_NATIONAL,
-        "national_id": national_id, "id_type": g("id_type"), "pp_id": g("pp_id"),
-        "civility": g("civility"), "family": g("family"), "given": g("given"),
-        "display_name": "",
-        "profession_code": g("profession_code"), "profession_label": g("profession_label"),
-        "category_code": g("category_code"), "category_label": g("category_label"),
-        "specialty_type": "", "specialty_code": g("specialty_code"),
-        "specialty_label": g("specialty_label"),
-        "practice_mode_code": "", "practice_mode": "",
-        "org_id": struct_id, "finess": struct_id[1:] if struct_type == "1" else "",
-        "finess_ej": "", "siret": struct_id[1:] if struct_type == "3" else "",
-        "siren": struct_id[1:] if struct_type == "2" else "",
-        "org_name": g("org_name"), "trade_name": g("trade_name"),
-        "sector_code": "", "sector_label": "",
-        "address_line": _join(g("l2"), g("l3"),
-                              _join(g("l4_number"), g("l4_repeat"), g("l4_type"), g("l4_street")),
-                              g("l5")),
-        "postcode": postcode, "city_code": "", "city": _city_from_l6(l6, postcode),
-        "department": department_of(postcode, g("department")), "country": g("country"),
-        "phone": "", "email": "",
-        "address": address, "mailbox_kind": kind, "service": g("service"),
-        "description": g("description"),
-        "dematerialisation": parse_bool(g("dematerialisation")), "liste_rouge": False,
-    }
-    return _finish(row, line_hash(line))
+    postcode = get("postcode", "")
+    struct_type, struct_id = get("struct_id_type", ""), get("struct_id", "")
+    return _entry(
+        v, entry_key=f"M:{address}", entry_type=ENTRY_MAILBOX, content_hash=line_hash(line),
+        national_id=national_id, civility=get("civility", ""), family=get("family", ""),
+        given=get("given", ""), specialty_type="", practice_mode_code="", practice_mode="",
+        org_id=struct_id, finess=struct_id[1:] if struct_type == "1" else "", finess_ej="",
+        siret=struct_id[1:] if struct_type == "3" else "",
+        siren=struct_id[1:] if struct_type == "2" else "",
+        sector_code="", sector_label="", postcode=postcode, city_code="",
+        city=_city_from_l6(get("l6", ""), postcode), phone="", email="", address=address,
+        mailbox_kind=kind, service=get("service", ""), description=get("description", ""),
+        dematerialisation=parse_bool(get("dematerialisation", "")),
+    )
 
 
 def ps_rows(layout: Layout, f: Sequence[str], line: str
             ) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """A ``PS_LibreAcces_Personne_activite`` line -> (``dir_entry``, ``dir_practitioner``) rows."""
-    ix = layout.index
-
-    def g(name: str) -> str:
-        pos = ix.get(name)
-        return f[pos].strip() if pos is not None else ""
-
-    national_id = g("national_id")
+    v = _fields(layout, f)
+    get = v.get
+    national_id = get("national_id", "")
     if not national_id:
         raise RowError("empty Identification nationale PP")
     if not national_id.isalnum() or len(national_id) > 20:
         raise RowError(f"invalid Identification nationale PP {national_id!r}")
-    family, given = g("family"), g("given")
+    family, given = get("family", ""), get("given", "")
     if not family and not given:
         raise RowError("empty Nom d'exercice and Prénom d'exercice")
-    finess, siret, siren = g("finess"), g("siret"), g("siren")
-    postcode = g("postcode") or g("cedex")[:5]
-    person = {
-        "national_id": national_id, "id_type": g("id_type"), "pp_id": g("pp_id"),
-        "civility_code": g("civility_code"), "civility": g("civility"),
-        "practice_civility_code": g("practice_civility_code"),
-        "practice_civility": g("practice_civility"), "family": family, "given": given,
-        "row_hash": "",
-    }
-    person["row_hash"] = row_hash([person[c] for c in PRACTITIONER_COLUMNS])
-    row: dict[str, object] = {
-        "entry_type": ENTRY_ACTIVITY, "source": SOURCE_NATIONAL,
-        "national_id": national_id, "id_type": g("id_type"), "pp_id": g("pp_id"),
-        "civility": g("practice_civility") or g("civility"), "family": family, "given": given,
-        "display_name": "",
-        "profession_code": g("profession_code"), "profession_label": g("profession_label"),
-        "category_code": g("category_code"), "category_label": g("category_label"),
-        "specialty_type": g("specialty_type"), "specialty_code": g("specialty_code"),
-        "specialty_label": g("specialty_label"),
-        "practice_mode_code": g("mode_code"), "practice_mode": g("mode_label"),
-        "org_id": _struct_id(finess, siret, siren, g("tech_id")), "finess": finess,
-        "finess_ej": g("finess_ej"), "siret": siret, "siren": siren,
-        "org_name": g("org_name"), "trade_name": g("trade_name"),
-        "sector_code": g("sector_code"), "sector_label": g("sector_label"),
-        "address_line": _join(g("l2"), g("l3"),
-                              _join(g("l4_number"), g("l4_repeat"), g("l4_type"), g("l4_street")),
-                              g("l5")),
-        "postcode": postcode, "city_code": g("city_code"),
-        "city": g("city") or _city_from_l6(g("cedex"), postcode),
-        "department": department_of(postcode, g("department")), "country": g("country"),
-        "phone": g("phone"), "email": g("email"),
-        "address": "", "mailbox_kind": "", "service": "", "description": "",
-        "dematerialisation": None, "liste_rouge": False,
-    }
+    finess, siret, siren = get("finess", ""), get("siret", ""), get("siren", "")
+    postcode = get("postcode", "") or get("cedex", "")[:5]
+    id_type, pp_id = get("id_type", ""), get("pp_id", "")
+    civility = get("civility", "")
+    practice_civility = get("practice_civility", "")
+    person = (national_id, id_type, pp_id, get("civility_code", ""), civility,
+              get("practice_civility_code", ""), practice_civility, family, given)
+    person += (row_hash((*person, "")),)
     # an activity has no identifier of its own: its key is its content
     content_hash = line_hash(line)
-    row["entry_key"] = "A:" + content_hash
-    return _finish(row, content_hash), tuple(person[c] for c in PRACTITIONER_COLUMNS)
+    entry = _entry(
+        v, entry_key="A:" + content_hash, entry_type=ENTRY_ACTIVITY, content_hash=content_hash,
+        national_id=national_id, civility=practice_civility or civility, family=family,
+        given=given, specialty_type=get("specialty_type", ""),
+        practice_mode_code=get("mode_code", ""), practice_mode=get("mode_label", ""),
+        org_id=_struct_id(finess, siret, siren, get("tech_id", "")), finess=finess,
+        finess_ej=get("finess_ej", ""), siret=siret, siren=siren,
+        sector_code=get("sector_code", ""), sector_label=get("sector_label", ""),
+        postcode=postcode, city_code=get("city_code", ""),
+        city=get("city", "") or _city_from_l6(get("cedex", ""), postcode),
+        phone=get("phone", ""), email=get("email", ""), address="", mailbox_kind="",
+        service="", description="", dematerialisation=None,
+    )
+    return entry, person
+
+
+_PERSON_ORDER = ("national_id", "id_type", "pp_id", "civility_code", "civility",
+                 "practice_civility_code", "practice_civility", "family", "given", "row_hash")
+assert _PERSON_ORDER == PRACTITIONER_COLUMNS, "rows.ps_rows no longer matches dir_practitioner"
 
 
 def is_mailbox_layout(layout: Layout) -> bool:
-    return layout.format is MAILBOX_FORMAT
+    return layout.format.name == MAILBOX_FORMAT.name  # by name: layouts cross processes
+
+
+@dataclass
+class ParsedBlock:
+    """What one block of lines gave: rows to stage and the lines that were not."""
+
+    entries: list[tuple[object, ...]] = field(default_factory=list)  # (line_no, *entry)
+    persons: list[tuple[object, ...]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line_no, reason)
+    lines_read: int = 0
+    withheld: int = 0
+
+
+def parse_block(layout: Layout, first_line: int, block: bytes) -> ParsedBlock:
+    """Parse consecutive raw lines (``\\n``-separated, the first numbered ``first_line``).
+
+    Pure and picklable both ways, so the importer can run it in worker processes. Blank lines
+    are skipped (but numbered); every other line is read, then staged, withheld or rejected.
+    """
+    out = ParsedBlock()
+    lines: list[str | None]
+    try:
+        lines = list(block.decode("utf-8").split("\n"))
+    except UnicodeDecodeError:
+        lines = [_decode(piece) for piece in block.split(b"\n")]
+    if lines and lines[-1] == "":
+        lines.pop()  # the block ends with a newline
+    mailbox = is_mailbox_layout(layout)
+    columns, trailing = layout.columns, layout.trailing_separator
+    entries, persons, rejected = out.entries, out.persons, out.rejected
+    line_no = first_line - 1
+    for text in lines:
+        line_no += 1
+        if text is None:
+            out.lines_read += 1
+            rejected.append((line_no, "not valid UTF-8"))
+            continue
+        line = text.rstrip("\r\n")
+        if not line.strip():
+            continue
+        out.lines_read += 1
+        fields = line.split("|")
+        if trailing and len(fields) == columns + 1 and not fields[-1]:
+            fields.pop()
+        if len(fields) != columns:
+            rejected.append((line_no, f"expected {columns} columns, found {len(fields)}"))
+            continue
+        try:
+            if mailbox:
+                row = mailbox_row(layout, fields, line)
+                if row is None:
+                    out.withheld += 1
+                    continue
+                entries.append((line_no, *row))
+            else:
+                entry, person = ps_rows(layout, fields, line)
+                entries.append((line_no, *entry))
+                persons.append(person)
+        except RowError as exc:
+            rejected.append((line_no, str(exc)))
+    return out
+
+
+def _decode(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
