@@ -10,6 +10,7 @@ import typer
 
 from mssante.cli_accounts import account_app, domain_app
 from mssante.cli_ops import cert_app
+from mssante.cli_patients import patient_app
 from mssante.cli_queue import queue_app
 from mssante.context import ConfigOption, console, err, run, settings_or_exit
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="mssante: secure health messaging server.", no_args_is_he
 app.add_typer(account_app, name="account")
 app.add_typer(domain_app, name="domain")
 app.add_typer(cert_app, name="cert")
+app.add_typer(patient_app, name="patient")
 app.add_typer(queue_app, name="queue")
 
 try:
