@@ -22,10 +22,13 @@ ACCOUNTS = [
     (f"dr.martin@{DOMAIN}", "per", "Dr_Jean_MARTIN_Cardiologie", "10003456781", "martin-demo"),
     (f"inf.durand@{DOMAIN}", "per", "Claire_DURAND_Infirmiere", "10008765436", "durand-demo"),
     (f"cardiologie@{DOMAIN}", "org", "Service de cardiologie", None, "cardio-demo"),
+    (f"pharmacie@{DOMAIN}", "org", "Pharmacie de l'hôpital", None, "pharma-demo"),
     (f"logiciel@{DOMAIN}", "app", "Logiciel de cabinet", None, None),
     (f"279035121518989@{PATIENTS}", "patient", "Paul VIAL", None, "vial-demo"),
     (f"146026322000196@{PATIENTS}", "patient", "Marie VIAL", None, "marie-demo"),
 ]
+APP_ADDRESS = f"logiciel@{DOMAIN}"
+PATIENT_ADDRESS = f"279035121518989@{PATIENTS}"
 
 
 async def create_demo(data_dir: Path) -> None:
@@ -40,7 +43,7 @@ async def create_demo(data_dir: Path) -> None:
                                               rpps=rpps)
             lines.append(f"{address:45} {kind:8} password: {password or '(certificate)'}"
                          f"   recovery key: {new.recovery_key}")
-        _issue_app_certificate(settings.base_dir, ACCOUNTS[3][0])
+        _issue_app_certificate(settings.base_dir, APP_ADDRESS)
         await _first_conversation(services)
         await _sample_directory(services, settings.base_dir)
         (settings.base_dir / "DEMO.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -60,7 +63,7 @@ def _issue_app_certificate(base: Path, address: str) -> None:
 async def _first_conversation(services: MailServices) -> None:
     """Dr Martin writes to Paul VIAL before a consultation, so Paul can answer."""
     doctor = await services.store.get_account(ACCOUNTS[0][0])
-    patient = await services.store.get_account(ACCOUNTS[4][0])
+    patient = await services.store.get_account(PATIENT_ADDRESS)
     assert doctor and patient
     msg = EmailMessage()
     msg["From"] = f"{doctor.display_name} <{doctor.address}>"
