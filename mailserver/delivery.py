@@ -198,7 +198,8 @@ class DeliveryService:
                                      "thread_id": thread_id})
                 plan.append((job, c, folder_id, thread_id))
         uids = self._reserve_uids(s, [p[2] for p in plan])
-        rows, events = [], []
+        rows: list[dict[str, Any]] = []
+        events: list[ChangeEvent] = []
         for job, c, folder_id, thread_id in plan:
             uid, modseq = uids[folder_id].pop(0)
             rows.append({"id": c.copy_id, "account_id": c.account.id, "folder_id": folder_id,

@@ -84,7 +84,7 @@ async def _start_smtp(node: Node) -> None:
 
 async def _start_imap(node: Node) -> None:
     try:
-        from mailserver.imap import start_imap  # type: ignore[attr-defined]
+        from mailserver.imap import start_imap
     except ImportError:
         return
     servers = await start_imap(node.services)
@@ -124,7 +124,7 @@ async def _start_https(node: Node) -> None:
 
 async def _start_relay(node: Node) -> None:
     try:
-        from relay import start_relay  # type: ignore[attr-defined]
+        from relay import start_relay
     except ImportError:
         return
     if not node.services.settings.relay.enabled:
