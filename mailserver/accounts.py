@@ -20,6 +20,7 @@ from crypto import (
     wrap_with_recovery,
 )
 from mailserver.store import AccountInfo, NotFound, Store, StoreError
+from mailserver.store.models import new_id
 
 KINDS = {"per": "PER", "org": "ORG", "cab": "CAB", "app": "APP", "patient": "PATIENT",
          "admin": "ADMIN"}
@@ -90,8 +91,6 @@ class AccountService:
         key = generate_key()
         recovery = new_recovery_key()
         # The id is chosen first because it is bound into every wrap.
-        from mailserver.store.models import new_id
-
         account_id = new_id()
         aad = key_aad(account_id)
         wraps = {"recovery": await asyncio.to_thread(wrap_with_recovery, key, recovery, aad=aad)}

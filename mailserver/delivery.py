@@ -47,7 +47,6 @@ class _Copy:
     copy_id: str
     sealed: bytes
     flags: tuple[str, ...] = ()
-    patient: bool = False
 
 
 @dataclass
@@ -82,8 +81,6 @@ class DeliveryService:
         `headers` may be passed when the caller already parsed them (SMTP policy did)."""
         headers = headers or parse_headers(raw)
         copies = [await self._seal(acc, "INBOX", raw) for acc in recipients]
-        for c in copies:
-            c.patient = c.account.is_patient
         if sender is not None:
             copies.append(await self._seal(sender, "Sent", raw, flags=("\\Seen",)))
         queue = None
@@ -218,7 +215,7 @@ class DeliveryService:
             s.execute(insert(Message), rows)
         for job in batch:
             for c in job.copies:
-                if c.patient and c.folder == "INBOX":
+                if c.account.is_patient and c.folder == "INBOX":
                     self.patient_rules.record_delivery(s, c.account, job.headers,
                                                        job.mail_from)
             if job.queue is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import directory
 from config import Settings
 from config.loader import database_url
 from crypto import Argon2Params, load_master_key
@@ -24,7 +25,7 @@ from mailserver.store import (
     session_factory,
 )
 from mailserver.store.pgnotify import PgNotifier
-from mailserver.trust import TrustSpace, load_trust_list
+from mailserver.trust import TrustSpace, load_trust_list, trust_list_path
 
 AddressCheck = Callable[[str], Awaitable[bool]]
 
@@ -71,7 +72,7 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
     master_key = load_master_key(settings.keys.master_key)
     params = argon2_params(settings)
     patients = PatientRules(store, master_key, settings.server.patient_domain)
-    trust = TrustSpace(load_trust_list(_trust_path(settings)), settings.local_domains)
+    trust = TrustSpace(load_trust_list(trust_list_path(settings)), settings.local_domains)
     services = MailServices(
         settings=settings, engine=engine, store=store,
         accounts=AccountService(store, master_key=master_key, argon2=params,
@@ -81,51 +82,30 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
         delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
         master_key=master_key)
     _wire_directory(services)
-    if cross_node and not is_sqlite(database_url(settings)):
-        services.pg_notifier = PgNotifier(database_url(settings), store.bus)
+    if cross_node and not is_sqlite(url):
+        services.pg_notifier = PgNotifier(url, store.bus)
         await services.pg_notifier.start()
     return services
 
 
-def _trust_path(settings: Settings):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    ref = settings.trust.list
-    if ref.startswith("https://"):
-        # Fetching over HTTPS is the relay's job; start from the cached copy.
-        return settings.base_dir / "trust" / "listeblanche.xml"
-    path = Path(ref)
-    return path if path.is_absolute() else settings.base_dir / path
-
-
 def _wire_directory(services: MailServices) -> None:
     """Publish local mailboxes to the directory and let policy look addresses up there."""
-    try:
-        import directory
-    except ImportError:  # pragma: no cover
-        return
-    publish = getattr(directory, "publish_local_mailbox", None)
-    unpublish = getattr(directory, "unpublish_local_mailbox", None)
-    known = getattr(directory, "address_known", None)
     store = services.store
 
-    if publish is not None and unpublish is not None:
-        async def on_change(info: AccountInfo) -> None:
-            async with store.write() as s:
-                if info.kind in ("PATIENT", "ADMIN") or info.liste_rouge \
-                        or info.state != "active":
-                    await unpublish(s, info.address)
-                else:
-                    await publish(s, directory.LocalMailbox(
-                        address=info.address, kind=info.kind,
-                        display_name=info.display_name, national_id=_idnat(info),
-                        liste_rouge=info.liste_rouge))
+    async def on_change(info: AccountInfo) -> None:
+        async with store.write() as s:
+            if info.kind in ("PATIENT", "ADMIN") or info.liste_rouge or info.state != "active":
+                await directory.unpublish_local_mailbox(s, info.address)
+            else:
+                await directory.publish_local_mailbox(s, directory.LocalMailbox(
+                    address=info.address, kind=info.kind, display_name=info.display_name,
+                    national_id=_idnat(info), liste_rouge=info.liste_rouge))
 
-        services.accounts.on_change = on_change
-    if known is not None and services.settings.directory.refuse_unknown_professionals:
+    services.accounts.on_change = on_change
+    if services.settings.directory.refuse_unknown_professionals:
         async def check(address: str) -> bool:
             async with store.read() as s:
-                return bool(await known(s, address))
+                return await directory.address_known(s, address)
 
         services.directory_check = check
 

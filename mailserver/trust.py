@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config import Settings
+
 NS = "https://listeblanche.mssante.fr/schema"
 MAX_LIST_BYTES = 64 * 1024 * 1024
 
@@ -116,6 +118,16 @@ def parse_trust_list(data: bytes) -> TrustList:
             support=(dom.findtext(f"{{{NS}}}SupportContact") or "").strip(),
             updated=(dom.findtext(f"{{{NS}}}DateMAJ") or "").strip()))
     return TrustList(generated=generated, entries=entries)
+
+
+def trust_list_path(settings: Settings) -> Path:
+    """The local copy of the list: the configured file, or the cache of the HTTPS list
+    (fetching it is the relay's job)."""
+    ref = settings.trust.list
+    if ref.startswith("https://"):
+        return settings.base_dir / "trust" / "listeblanche.xml"
+    path = Path(ref)
+    return path if path.is_absolute() else settings.base_dir / path
 
 
 def load_trust_list(path: Path) -> TrustList:

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from mssante.cli_accounts import account_app, domain_app
+from mssante.cli_directory import directory_app
 from mssante.cli_ops import cert_app
 from mssante.cli_patients import patient_app
 from mssante.cli_queue import queue_app
+from mssante.cli_trust import trust_app
 from mssante.context import ConfigOption, console, err, run, settings_or_exit
 
 app = typer.Typer(help="mssante: secure health messaging server.", no_args_is_help=True,
@@ -22,18 +24,8 @@ app.add_typer(cert_app, name="cert")
 app.add_typer(patient_app, name="patient")
 app.add_typer(queue_app, name="queue")
 
-try:
-    from mssante.cli_directory import directory_app
-
-    app.add_typer(directory_app, name="directory")
-except ImportError:  # pragma: no cover - the directory CLI is optional at import time
-    pass
-try:
-    from mssante.cli_trust import trust_app
-
-    app.add_typer(trust_app, name="trust")
-except ImportError:  # pragma: no cover
-    pass
+app.add_typer(directory_app, name="directory")
+app.add_typer(trust_app, name="trust")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from mailserver.trust import (
     normalize_dn,
     normalize_domain,
     render_trust_list,
+    trust_list_path,
 )
 from mssante.context import ConfigOption, console, err, run, settings_or_exit
 
@@ -27,9 +28,8 @@ trust_app = typer.Typer(help="The trust space: authorized domains and operator c
 
 
 def _load(settings: Settings) -> tuple[Path, TrustList]:
-    from relay.trustlist import list_path
 
-    path = list_path(settings)
+    path = trust_list_path(settings)
     try:
         return path, load_trust_list(path)
     except TrustListError as exc:

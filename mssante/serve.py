@@ -17,7 +17,10 @@ import uvicorn
 
 from config import Settings
 from crypto import shrink_tls_read_buffer
+from mailserver.imap import start_imap
 from mailserver.services import MailServices, build_services
+from mailserver.smtp import start_smtp
+from relay import start_relay
 from webmail import create_app
 
 log = logging.getLogger("mssante")
@@ -66,8 +69,6 @@ async def start_node(settings: Settings) -> Node:
 
 
 async def _start_smtp(node: Node) -> None:
-    from mailserver.smtp import start_smtp
-
     servers = await start_smtp(node.services)
     lis = node.services.settings.listeners
     for label, listener in (("SMTP (MX, STARTTLS)", lis.smtp),
@@ -83,10 +84,6 @@ async def _start_smtp(node: Node) -> None:
 
 
 async def _start_imap(node: Node) -> None:
-    try:
-        from mailserver.imap import start_imap
-    except ImportError:
-        return
     servers = await start_imap(node.services)
     lis = node.services.settings.listeners
     for label, listener in (("IMAP (STARTTLS)", lis.imap_starttls),
@@ -123,10 +120,6 @@ async def _start_https(node: Node) -> None:
 
 
 async def _start_relay(node: Node) -> None:
-    try:
-        from relay import start_relay
-    except ImportError:
-        return
     if not node.services.settings.relay.enabled:
         return
     worker = await start_relay(node.services)

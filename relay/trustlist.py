@@ -27,19 +27,11 @@ from mailserver.trust import (
     TrustListError,
     TrustSpace,
     parse_trust_list,
+    trust_list_path,
 )
 
 log = logging.getLogger(__name__)
 STATUS_FILE = "status.json"
-
-
-def list_path(settings: Settings) -> Path:
-    """The local copy: the configured file, or the cache of the HTTPS list."""
-    ref = settings.trust.list
-    if ref.startswith("https://"):
-        return settings.base_dir / "trust" / "listeblanche.xml"
-    path = Path(ref)
-    return path if path.is_absolute() else settings.base_dir / path
 
 
 def status_path(settings: Settings) -> Path:
@@ -115,7 +107,7 @@ class TrustRefresher:
                 raise
             except (OSError, ValueError) as exc:
                 raise TrustListError(f"cannot download {ref}: {exc}") from None
-        path = list_path(self.settings)
+        path = trust_list_path(self.settings)
         try:
             return await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
@@ -146,7 +138,7 @@ class TrustRefresher:
         self.status.last_error = None
         self.status.failures = 0
         if self.settings.trust.list.startswith("https://"):
-            _atomic_write(list_path(self.settings), data)
+            _atomic_write(trust_list_path(self.settings), data)
         self._write_status()
         # Said once per new list, not at every refresh.
         log.log(logging.INFO if changed else logging.DEBUG,

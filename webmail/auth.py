@@ -42,10 +42,10 @@ class WebPrincipal:
             found: set[str] = set()
             store, acc = self.services.store, self.login.account
             for folder in await store.list_folders(acc.id):
-                for meta in await store.list_messages(folder.id):
-                    raw = self.login.key.open(await store.get_sealed(acc.id, meta.id),
-                                              copy_aad(acc.id, meta.id))
-                    h = parse_headers(raw)
+                ids = [meta.id for meta in await store.list_messages(folder.id)]
+                blobs = await store.get_sealed_many(acc.id, ids)
+                for copy_id, blob in blobs.items():
+                    h = parse_headers(self.login.key.open(blob, copy_aad(acc.id, copy_id)))
                     found.update(h.from_addresses)
                     found.update(h.reply_to)
             found.discard(acc.address)

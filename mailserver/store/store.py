@@ -354,8 +354,7 @@ class Store:
                 else:
                     for f in rows:
                         if f.name == old or f.name.startswith(old + "/"):
-                            f.name = new + f.name[len(old):]
-                            f.uidvalidity = f.uidvalidity  # UIDs survive a rename
+                            f.name = new + f.name[len(old):]  # UIDVALIDITY survives
         except IntegrityError:
             raise AlreadyExists(f"folder {new} already exists") from None
         events.append(FolderChanged(account_id, "renamed", old, new))

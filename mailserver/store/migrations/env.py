@@ -8,16 +8,12 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from directory.models import Base as DirectoryBase
 from mailserver.store.engine import create_engine
 from mailserver.store.models import Base
 
-target_metadata: list[Any] = [Base.metadata]
-try:  # the directory's tables live in their own package and metadata
-    from directory.models import Base as DirectoryBase
-
-    target_metadata.append(DirectoryBase.metadata)
-except ImportError:  # pragma: no cover - directory not installed
-    pass
+# The directory's tables live in their own package and metadata, in the same chain.
+target_metadata: list[Any] = [Base.metadata, DirectoryBase.metadata]
 
 
 def _run(connection: Connection) -> None:
