@@ -3,6 +3,7 @@
 Every blob starts with a version byte so formats can change without a flag day.
 """
 
+import functools
 import hashlib
 import hmac
 import os
@@ -80,6 +81,11 @@ def keyed_digest(secret: bytes, label: str, value: str | bytes) -> str:
     The label picks a separate subkey, so digests of one kind (Message-IDs) cannot be
     matched against another (addresses).
     """
-    subkey = _aead.hkdf(secret, info=_DIGEST_INFO + label.encode("utf-8"))
     data = value.encode("utf-8") if isinstance(value, str) else value
-    return hmac.new(subkey, data, hashlib.sha256).hexdigest()
+    return hmac.new(_digest_key(secret, label), data, hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_key(secret: bytes, label: str) -> bytes:
+    # Derived once per (secret, label): digests are computed on every delivery.
+    return _aead.hkdf(secret, info=_DIGEST_INFO + label.encode("utf-8"))
