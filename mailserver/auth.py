@@ -24,7 +24,7 @@ from crypto import (
     generate_key,
     unwrap_with_master,
     unwrap_with_password_async,
-    wrap_with_password,
+    wrap_with_password_async,
 )
 from mailserver.accounts import key_aad
 from mailserver.store import AccountInfo, Store
@@ -76,7 +76,8 @@ class Authenticator:
         self.by_client = Throttle(settings.max_failures_per_client, settings.failure_window)
         self.by_account = Throttle(settings.max_failures_per_account, settings.failure_window)
         # Same cost parameters as real wraps, so a miss takes as long as a hit.
-        self._decoy = wrap_with_password(generate_key(), "decoy", argon2, aad=b"decoy")
+        self._argon2 = argon2
+        self._decoy: bytes | None = None  # made at the first miss, not at every start-up
 
     def throttled(self, client: str, address: str | None = None) -> bool:
         return self.by_client.blocked(client) or (
@@ -97,6 +98,9 @@ class Authenticator:
             blob = await self.store.get_wrap(account.id, "password")
         try:
             if account is None or blob is None:
+                if self._decoy is None:
+                    self._decoy = await wrap_with_password_async(
+                        generate_key(), "decoy", self._argon2, aad=b"decoy")
                 await unwrap_with_password_async(self._decoy, password + "\0", aad=b"decoy")
                 raise WrongSecret("unknown account")
             key = await unwrap_with_password_async(blob, password, aad=key_aad(account.id))
