@@ -18,7 +18,6 @@ from mailserver.store import (
     AccountInfo,
     FolderCounts,
     FolderInfo,
-    MessageAdded,
     MessageMeta,
     NotFound,
     Store,
@@ -26,7 +25,6 @@ from mailserver.store import (
     copy_aad,
 )
 from mailserver.store.models import new_id
-from mailserver.store.store import add_message
 
 SEAL_IN_THREAD = 256 * 1024  # seal/open bigger messages off the event loop
 
@@ -50,6 +48,8 @@ class MailBackend(Protocol):
     async def set_subscribed(self, name: str, subscribed: bool) -> None: ...
 
     async def folder_counts(self, folder: FolderInfo) -> FolderCounts: ...
+
+    async def message_counts(self) -> dict[int, FolderCounts]: ...
 
     async def list_messages(self, folder: FolderInfo, since_uid: int = 0
                             ) -> list[MessageMeta]: ...
@@ -119,6 +119,10 @@ class StoreBackend:
     async def folder_counts(self, folder: FolderInfo) -> FolderCounts:
         return await self._store.folder_counts(self._own(folder))
 
+    async def message_counts(self) -> dict[int, FolderCounts]:
+        """``folder_counts`` of every folder, by folder id (one query)."""
+        return await self._store.message_counts(self._account.id)
+
     async def list_messages(self, folder: FolderInfo, since_uid: int = 0
                             ) -> list[MessageMeta]:
         return await self._store.list_messages(self._own(folder), since_uid)
@@ -185,18 +189,7 @@ class StoreBackend:
                 raise NotFound("no such message")
             copy_id = new_id()
             sealed.append((meta, copy_id, await self._seal(raw, copy_id)))
-        pairs: list[tuple[int, int]] = []
-        events: list[MessageAdded] = []
-        async with self._store.write() as s:
-            for meta, copy_id, blob in sealed:
-                new = await add_message(s, self._account.id, dest_id, message_id=copy_id,
-                                        sealed=blob, size=meta.size,
-                                        internal_date=meta.internal_date, flags=meta.flags,
-                                        thread_id=meta.thread_id)
-                pairs.append((meta.uid, new.uid))
-                events.append(MessageAdded(self._account.id, dest_id, new.uid, new.modseq))
-        await self._store.publish(list(events))
-        return pairs
+        return await self._store.copy(self._account.id, dest_id, sealed)
 
     async def move(self, folder: FolderInfo, uids: Iterable[int], dest: FolderInfo
                    ) -> list[tuple[int, int]]:

@@ -5,7 +5,8 @@ this process, keyed by the account id: a session only ever gets the cache of the
 its login unlocked (``AccountCaches.acquire``), and the cache is dropped when the last
 session of that account logs out.  Entries are keyed by copy id; a copy's content never
 changes (its seal binds the copy id), so only flags (kept in the session's view, never
-here) can change, and expunged copies are evicted by the sessions that see them go.
+here) can change, and destroyed copies are evicted when a session of the account receives
+the ``MessagesExpunged`` event naming them (``Session.evict``).
 """
 
 from __future__ import annotations

@@ -32,9 +32,8 @@ from .states import State
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from mailserver.limits import ConnectionRegistry
     from mailserver.services import MailServices
-
-    from .server import ConnectionRegistry
 
 log = logging.getLogger("mailserver.imap")
 PREAUTH_LITERAL = 64 * 1024  # literals before login (RFC 7888 §4 "LITERAL-" spirit)
@@ -49,7 +48,7 @@ class ImapConnection(asyncio.Protocol):
                  "_waiter", "_window_count", "_window_start", "_woken", "_write_paused",
                  "framer", "registry", "services", "session", "transport")
 
-    def __init__(self, services: MailServices, registry: ConnectionRegistry,
+    def __init__(self, services: MailServices, registry: ConnectionRegistry[ImapConnection],
                  starttls_ctx: ssl.SSLContext | None, implicit_tls: bool) -> None:
         limits = services.settings.limits
         self.services = services
@@ -76,7 +75,7 @@ class ImapConnection(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if peer else "unknown"
-        if not self.registry.admit(self):
+        if self.registry.admit(self, self._peer) is not None:
             transport.write(r.bye("Too many connections", UNAVAILABLE).to_bytes())
             transport.close()
             return
@@ -97,7 +96,7 @@ class ImapConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._eof = True
-        self.registry.remove(self)
+        self.registry.release(self)
         self.wake()
         if self._write_paused is not None and not self._write_paused.done():
             self._write_paused.set_result(None)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import email.utils
 import quopri
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from email.header import decode_header, make_header
@@ -117,30 +118,32 @@ def _collect_text(part: Part, out: list[str], top: bool = False) -> None:
         out.append(decode_part_text(part))
 
 
-def needs_content(key: SearchKey) -> bool:
-    if isinstance(key, (HeaderKey, TextKey)):
+def any_key(key: SearchKey, pred: Callable[[SearchKey], bool]) -> bool:
+    """Whether ``pred`` holds for some key of the tree (NOT, OR and AND walked through)."""
+    if pred(key):
         return True
-    if isinstance(key, DateKey):
-        return key.field == "sent"
     if isinstance(key, NotKey):
-        return needs_content(key.key)
+        return any_key(key.key, pred)
     if isinstance(key, OrKey):
-        return needs_content(key.left) or needs_content(key.right)
+        return any_key(key.left, pred) or any_key(key.right, pred)
     if isinstance(key, AndKey):
-        return any(needs_content(k) for k in key.keys)
+        return any(any_key(k, pred) for k in key.keys)
     return False
+
+
+def _content_key(key: SearchKey) -> bool:
+    return isinstance(key, (HeaderKey, TextKey)) or (
+        isinstance(key, DateKey) and key.field == "sent")
+
+
+def needs_content(key: SearchKey) -> bool:
+    """Some key can only be answered from the decrypted message."""
+    return any_key(key, _content_key)
 
 
 def uses_modseq(key: SearchKey) -> bool:
-    if isinstance(key, ModSeqKey):
-        return True
-    if isinstance(key, NotKey):
-        return uses_modseq(key.key)
-    if isinstance(key, OrKey):
-        return uses_modseq(key.left) or uses_modseq(key.right)
-    if isinstance(key, AndKey):
-        return any(uses_modseq(k) for k in key.keys)
-    return False
+    """The search has a MODSEQ key (RFC 7162 §3.1.5)."""
+    return any_key(key, lambda k: isinstance(k, ModSeqKey))
 
 
 @dataclass(frozen=True)

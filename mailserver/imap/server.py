@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections import Counter
 from dataclasses import dataclass, field
 
 from config import Listener
 from crypto import server_context, shrink_tls_read_buffer
+from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
 
 from .connection import ImapConnection
@@ -22,40 +22,11 @@ log = logging.getLogger("mailserver.imap")
 TLS_HANDSHAKE_TIMEOUT = 30.0
 
 
-class ConnectionRegistry:
-    """Open connections, limited in total and per client address."""
-
-    def __init__(self, max_total: int, max_per_client: int) -> None:
-        self.max_total = max_total
-        self.max_per_client = max_per_client
-        self.connections: set[ImapConnection] = set()
-        self._per_client: Counter[str] = Counter()
-
-    def admit(self, conn: ImapConnection) -> bool:
-        if len(self.connections) >= self.max_total:
-            return False
-        if self._per_client[conn.peer] >= self.max_per_client:
-            return False
-        self.connections.add(conn)
-        self._per_client[conn.peer] += 1
-        return True
-
-    def remove(self, conn: ImapConnection) -> None:
-        if conn in self.connections:
-            self.connections.discard(conn)
-            self._per_client[conn.peer] -= 1
-            if self._per_client[conn.peer] <= 0:
-                del self._per_client[conn.peer]
-
-    def __len__(self) -> int:
-        return len(self.connections)
-
-
 @dataclass
 class ImapServers:
     """The running IMAP listeners (``starttls_port`` / ``tls_port`` are None when off)."""
 
-    registry: ConnectionRegistry
+    registry: ConnectionRegistry[ImapConnection]
     servers: dict[str, asyncio.Server] = field(default_factory=dict)
 
     def port(self, kind: str) -> int:
@@ -78,7 +49,7 @@ class ImapServers:
         """Stop accepting, send ``* BYE`` to every client, wait for their tasks."""
         for server in self.servers.values():
             server.close()
-        conns = list(self.registry.connections)
+        conns = self.registry.sessions
         for conn in conns:
             conn.shutdown()
         if conns:
@@ -106,7 +77,9 @@ async def start_imap(services: MailServices) -> ImapServers:
     settings = services.settings
     ctx = tls_context(services)
     limits = settings.limits
-    registry = ConnectionRegistry(limits.max_connections, limits.max_connections_per_client)
+    # IMAP refuses every connection at a limit of 0 (SMTP reads 0 as unlimited)
+    registry: ConnectionRegistry[ImapConnection] = ConnectionRegistry(
+        limits.max_connections, limits.max_connections_per_client, zero_is_unlimited=False)
     servers = ImapServers(registry)
     plan: list[tuple[str, Listener | None, bool]] = [
         ("starttls", settings.listeners.imap_starttls, False),

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mailserver.store import ChangeEvent, StoreError, Subscription
+from mailserver.store import ChangeEvent, MessagesExpunged, StoreError, Subscription
 
 from .backend import MailBackend
 from .cache import ACCOUNT_CACHES, MessageCache
@@ -66,6 +66,8 @@ class _WakingQueue(asyncio.Queue[ChangeEvent]):
         self._session = session
 
     def put_nowait(self, item: ChangeEvent) -> None:
+        if isinstance(item, MessagesExpunged) and item.copy_ids:
+            self._session.evict(item.copy_ids)  # at once: even if dropped or IDLE
         if self.qsize() >= MAX_QUEUED_EVENTS:
             self._session.overflowed = True
             return
@@ -80,7 +82,7 @@ Handler = Callable[["Session", Any], Awaitable[r.Tagged | None]]
 class Session:
     """One client's protocol state."""
 
-    __slots__ = ("_sub", "address", "backend", "condstore", "idling", "io", "overflowed",
+    __slots__ = ("_sub", "backend", "condstore", "idling", "io", "overflowed",
                  "services", "starttls_port", "state", "view", "_cache")
 
     def __init__(self, services: MailServices, io: Io, starttls_port: bool) -> None:
@@ -89,7 +91,6 @@ class Session:
         self.starttls_port = starttls_port
         self.state = State.NOT_AUTHENTICATED
         self.backend: MailBackend | None = None
-        self.address = ""
         self.view: SelectedView | None = None
         self.condstore = False
         self.idling = False
@@ -113,9 +114,8 @@ class Session:
             self.io.write(b"".join(x.to_bytes() for x in responses))
 
     # -- login / logout ------------------------------------------------------------------
-    def logged_in(self, backend: MailBackend, address: str) -> None:
+    def logged_in(self, backend: MailBackend) -> None:
         self.backend = backend
-        self.address = address
         self.state = State.AUTHENTICATED
         self._sub = backend.subscribe()
         self._sub.queue = _WakingQueue(self)
@@ -133,15 +133,12 @@ class Session:
         self.backend = None
         self._cache = None
 
-    def remove(self, uids: object) -> list[r.Response]:
-        """Drop expunged messages from the view (EXPUNGE responses) and the cache."""
-        assert self.view is not None
-        evicted: list[str] = []
-        out = self.view.remove(uids, evicted)  # type: ignore[arg-type]
+    def evict(self, copy_ids: tuple[str, ...]) -> None:
+        """Destroyed copies leave the account's cache (the one place this happens: when
+        the session receives the ``MessagesExpunged`` event, whoever expunged)."""
         if self._cache is not None:
-            for copy_id in evicted:
+            for copy_id in copy_ids:
                 self._cache.discard(copy_id)
-        return out
 
     # -- change events ---------------------------------------------------------------
     def pump_events(self) -> None:
@@ -171,13 +168,8 @@ class Session:
         if self.view is None or self.backend is None:
             return
         self.pump_events()
-        if self.view.pending or self.view.keywords_changed():
-            evicted: list[str] = []
-            self.send_all(await self.view.sync(self.backend, expunge_ok, self.condstore,
-                                               evicted))
-            if self._cache is not None:
-                for copy_id in evicted:
-                    self._cache.discard(copy_id)
+        if self.view.pending:
+            self.send_all(await self.view.sync(self.backend, expunge_ok, self.condstore))
 
     # -- dispatch ----------------------------------------------------------------------
     async def handle(self, cmd: c.Command) -> None:
@@ -192,7 +184,7 @@ class Session:
         if self.view is not None:
             self.pump_events()  # the command works on the freshest flags
             if self.view.gone and _uid_form(cmd):  # UID commands may see EXPUNGE first
-                self.send_all(self.remove(self.view.gone))
+                self.send_all(self.view.remove(self.view.gone))
         try:
             tagged = await handler(self, cmd)
         except StoreError as exc:

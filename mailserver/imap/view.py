@@ -49,8 +49,27 @@ from .proto.responses import (
 )
 
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
-PERMANENT = (*SYSTEM_FLAGS, "\\*")
+_CANONICAL = {f.lower(): f for f in SYSTEM_FLAGS}
 _INTERN: dict[frozenset[str], frozenset[str]] = {}
+
+
+def normalise_flags(flags: Iterable[str]) -> tuple[list[str], bool]:
+    """Flags a client may set: system flags in their canonical case, no duplicates.
+
+    \\Recent cannot be set (RFC 3501 §2.3.2) and is dropped; other unknown system flags
+    are dropped too, and reported (second value) for the commands that refuse them."""
+    out: list[str] = []
+    unknown = False
+    for f in flags:
+        if f.startswith("\\"):
+            canon = _CANONICAL.get(f.lower())
+            if canon is None:
+                unknown = unknown or f.lower() != "\\recent"
+                continue
+            f = canon
+        if f not in out:
+            out.append(f)
+    return out, unknown
 
 
 def intern_flags(flags: frozenset[str]) -> frozenset[str]:
@@ -159,19 +178,17 @@ class SelectedView:
         return {f for fl in set(self._flags) for f in fl if not f.startswith("\\")}
 
     def keywords_changed(self) -> bool:
-        """Some keyword appeared that the client was not told about (cheap when not)."""
-        if not self._kw_dirty:
-            return False
-        self._kw_dirty = False
-        return not self.all_keywords() <= self.keywords
+        """Some keyword appeared that the client was not told about (cheap when not).
+
+        No side effect: only ``flags_responses`` (telling the client) clears the mark."""
+        return self._kw_dirty and not self.all_keywords() <= self.keywords
 
     def flags_responses(self) -> list[Response]:
         """``* FLAGS`` and ``PERMANENTFLAGS`` (sent on SELECT and when keywords appear)."""
         self.keywords = self.all_keywords()
         self._kw_dirty = False
         names = (*SYSTEM_FLAGS, *sorted(self.keywords))
-        perm: tuple[str, ...] = () if self.readonly else (*names[:5], *sorted(self.keywords),
-                                                            "\\*")
+        perm: tuple[str, ...] = () if self.readonly else (*names, "\\*")
         return [Flags(names), Untagged("OK", "Flags permitted", permanentflags(perm))]
 
     # -- numbering -----------------------------------------------------------------------
@@ -222,11 +239,6 @@ class SelectedView:
             return None
         return Detail(self._ids[i], self._sizes[i],
                       _EPOCH + timedelta(microseconds=self._dates[i]))
-
-    def copy_id(self, uid: int) -> str | None:
-        if self._ids is None or not self.has(uid):
-            return None
-        return self._ids[self._index(uid)]
 
     async def ensure_details(self, backend: MailBackend) -> None:
         """Load size, internal date and copy id of every message (one query) if missing."""
@@ -312,17 +324,16 @@ class SelectedView:
 
     @property
     def pending(self) -> bool:
-        return bool(self._added or self._owed or self.gone or self._resync)
+        return bool(self._added or self._owed or self.gone or self._resync or self._kw_dirty)
 
-    async def sync(self, backend: MailBackend, expunge_ok: bool, condstore: bool,
-                   evicted: list[str] | None = None) -> list[Response]:
-        """The untagged responses owed now (RFC 3501 §7.4.1 rules for EXPUNGE); copy ids
-        of the messages dropped are appended to ``evicted``."""
+    async def sync(self, backend: MailBackend, expunge_ok: bool, condstore: bool
+                   ) -> list[Response]:
+        """The untagged responses owed now (RFC 3501 §7.4.1 rules for EXPUNGE)."""
         out: list[Response] = []
         if self._resync:
             await self._reload(backend)
         if expunge_ok and self.gone:
-            out.extend(self.remove(self.gone, evicted))
+            out.extend(self.remove(self.gone))
         if self._added:
             self._added = False
             before = self.exists
@@ -337,8 +348,11 @@ class SelectedView:
             for uid in sorted(owed):
                 if self.has(uid) and uid not in self.gone:
                     out.append(self.flag_fetch(uid, condstore))
-        if self.keywords_changed():
-            out[:0] = self.flags_responses()
+        if self._kw_dirty:
+            if self.keywords_changed():
+                out[:0] = self.flags_responses()
+            else:  # the new keyword went away again: nothing to tell
+                self._kw_dirty = False
         return out
 
     async def _reload(self, backend: MailBackend) -> None:
@@ -365,20 +379,14 @@ class SelectedView:
             items.append(fetch_modseq(self.modseq(uid)))
         return FetchResp(self.seq_of(uid), tuple(items))
 
-    def remove(self, uids: Iterable[int], evicted: list[str] | None = None
-                      ) -> list[Response]:
-        """Drop messages; ``* n EXPUNGE`` for each, highest first (numbers stay valid).
-
-        Copy ids of the dropped messages (when known) are appended to ``evicted``.
-        """
+    def remove(self, uids: Iterable[int]) -> list[Response]:
+        """Drop messages; ``* n EXPUNGE`` for each, highest first (numbers stay valid)."""
         doomed = sorted((u for u in set(uids) if self.has(u)), reverse=True)
         out: list[Response] = [ExpungeResp(self.seq_of(uid)) for uid in doomed]
         if not doomed:
             return out
         gone = set(doomed)
         keep = [i for i, u in enumerate(self.uids) if u not in gone]
-        if evicted is not None and self._ids is not None:
-            evicted.extend(self._ids[i] for i, u in enumerate(self.uids) if u in gone)
         self.uids = array("I", (self.uids[i] for i in keep))
         self._modseqs = array("Q", (self._modseqs[i] for i in keep))
         self._flags = [self._flags[i] for i in keep]

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from config import Listener
 from crypto import server_context, shrink_tls_read_buffer
+from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
 from mailserver.smtp.handler import BaseHandler, InboundHandler, SubmissionHandler
-from mailserver.smtp.limits import ConnectionRegistry
 from mailserver.smtp.protocol import MssSMTP
 from mailserver.smtp.state import ListenerKind
 

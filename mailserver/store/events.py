@@ -36,10 +36,15 @@ class FlagsChanged:
 
 @dataclass(frozen=True)
 class MessagesExpunged:
+    """Messages left a folder.  ``copy_ids`` (parallel to ``uids``) names the copies that
+    were destroyed, so decrypted copies cached anywhere can be dropped; it is empty when
+    the copies still exist elsewhere (MOVE, INBOX rename)."""
+
     account_id: str
     folder_id: int
     uids: tuple[int, ...]
     modseq: int = 0
+    copy_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def event_to_dict(ev: ChangeEvent) -> dict[str, Any]:
 def event_from_dict(data: dict[str, Any]) -> ChangeEvent:
     data = dict(data)
     cls = EVENT_TYPES[data.pop("type")]
-    for key in ("flags", "uids"):
+    for key in ("flags", "uids", "copy_ids"):
         if key in data:
             data[key] = tuple(data[key])
     return cls(**data)  # type: ignore[no-any-return]

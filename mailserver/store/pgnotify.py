@@ -11,12 +11,19 @@ import asyncio
 import json
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from mailserver.store.events import ChangeBus, ChangeEvent, event_from_dict, event_to_dict
+from mailserver.store.events import (
+    ChangeBus,
+    ChangeEvent,
+    MessagesExpunged,
+    event_from_dict,
+    event_to_dict,
+)
 
 log = logging.getLogger(__name__)
 CHANNEL = "mssante_changes"
@@ -61,8 +68,7 @@ class PgNotifier:
         assert self._send is not None
         chunks: list[list[dict[str, Any]]] = [[]]
         size = 0
-        for ev in events:
-            d = event_to_dict(ev)
+        for d in (d for ev in events for d in _fitting(ev)):
             n = len(json.dumps(d))
             if chunks[-1] and size + n > MAX_PAYLOAD:
                 chunks.append([])
@@ -73,3 +79,15 @@ class PgNotifier:
             for chunk in chunks:
                 await self._send.execute("SELECT pg_notify($1, $2)", CHANNEL,
                                          json.dumps({"node": self.node, "events": chunk}))
+
+
+def _fitting(ev: ChangeEvent) -> list[dict[str, Any]]:
+    """The event as dicts that fit one notification: a big expunge is split in halves
+    (``uids`` and ``copy_ids`` are parallel; receivers treat each part alike)."""
+    d = event_to_dict(ev)
+    if (not isinstance(ev, MessagesExpunged) or len(ev.uids) < 2
+            or len(json.dumps(d)) <= MAX_PAYLOAD):
+        return [d]
+    half = len(ev.uids) // 2
+    return [*_fitting(replace(ev, uids=ev.uids[:half], copy_ids=ev.copy_ids[:half])),
+            *_fitting(replace(ev, uids=ev.uids[half:], copy_ids=ev.copy_ids[half:]))]

@@ -333,9 +333,18 @@ class Store:
                                                     Folder.name == name))
             if f is None:
                 raise NotFound(f"no folder {name}")
+            folder_id = f.id
+            doomed = (await s.execute(select(Message.uid, Message.id)
+                                      .where(Message.folder_id == f.id)
+                                      .order_by(Message.uid))).all()
             await s.execute(delete(Message).where(Message.folder_id == f.id))
             await s.delete(f)
-        await self.publish([FolderChanged(account_id, "deleted", name)])
+        events: list[ChangeEvent] = []
+        if doomed:  # the copies are destroyed: caches drop them
+            events.append(MessagesExpunged(account_id, folder_id, tuple(r[0] for r in doomed),
+                                           0, tuple(r[1] for r in doomed)))
+        events.append(FolderChanged(account_id, "deleted", name))
+        await self.publish(events)
 
     async def rename_folder(self, account_id: str, old: str, new: str) -> None:
         """Rename a folder and its children; renaming INBOX moves its messages (RFC 3501)."""
@@ -398,6 +407,22 @@ class Store:
             return FolderCounts(messages=int(total), recent=int(recent),
                                 unseen=int(total) - int(seen), uidnext=f.uidnext,
                                 uidvalidity=f.uidvalidity, highestmodseq=f.highestmodseq)
+
+    async def message_counts(self, account_id: str) -> dict[int, FolderCounts]:
+        """``folder_counts`` of every folder of an account, in one query (LIST-STATUS)."""
+        async with self.read() as s:
+            rows = await s.execute(select(
+                Folder.id, Folder.uidnext, Folder.uidvalidity, Folder.highestmodseq,
+                func.count(Message.id),
+                func.coalesce(func.sum(case((Message.recent.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Message.flags.contains("\\Seen"), 1),
+                                            else_=0)), 0),
+            ).select_from(Folder).outerjoin(Message, Message.folder_id == Folder.id)
+                .where(Folder.account_id == account_id)
+                .group_by(Folder.id, Folder.uidnext, Folder.uidvalidity, Folder.highestmodseq))
+            return {r[0]: FolderCounts(messages=int(r[4]), recent=int(r[5]),
+                                       unseen=int(r[4]) - int(r[6]), uidnext=r[1],
+                                       uidvalidity=r[2], highestmodseq=r[3]) for r in rows}
 
     # -- messages -----------------------------------------------------------------------
 
@@ -483,24 +508,26 @@ class Store:
         """Remove the \\Deleted messages (only those in `uids` when given)."""
         only = None if uids is None else set(uids)
 
-        def work(s: Session) -> tuple[list[int], int]:
+        def work(s: Session) -> tuple[list[tuple[int, str]], int]:
             f = _own_folder(s, account_id, folder_id)
-            rows = s.execute(select(Message.uid, Message.flags).where(
+            rows = s.execute(select(Message.uid, Message.id, Message.flags).where(
                 Message.folder_id == f.id, Message.flags.contains("\\Deleted"))).all()
             # contains() is a substring test: confirm the exact flag.
-            gone = sorted(u for u, fl in rows if "\\Deleted" in flags_from_text(fl)
+            gone = sorted((u, i) for u, i, fl in rows if "\\Deleted" in flags_from_text(fl)
                           and (only is None or u in only))
             if not gone:
                 return gone, 0
             s.execute(delete(Message).where(Message.folder_id == f.id,
-                                            Message.uid.in_(gone)))
+                                            Message.uid.in_([u for u, _ in gone])))
             f.highestmodseq += 1
             return gone, f.highestmodseq
 
         gone, modseq = await self.run_write(work)
         if gone:
-            await self.publish([MessagesExpunged(account_id, folder_id, tuple(gone), modseq)])
-        return gone
+            await self.publish([MessagesExpunged(account_id, folder_id,
+                                                 tuple(u for u, _ in gone), modseq,
+                                                 tuple(i for _, i in gone))])
+        return [u for u, _ in gone]
 
     async def move(self, account_id: str, src_folder_id: int, uids: Iterable[int],
                    dst_folder_id: int) -> list[tuple[int, int]]:
@@ -531,6 +558,25 @@ class Store:
             events.extend(MessageAdded(account_id, dst_folder_id, p[1], 0) for p in pairs)
         await self.publish(events)
         return pairs
+
+    async def copy(self, account_id: str, dest_folder_id: int,
+                   items: Iterable[tuple[MessageMeta, str, bytes]]) -> list[tuple[int, int]]:
+        """Add copies of messages to a folder in one transaction: each item is the source's
+        metadata, the new copy's id and its blob (sealed by the caller for that id).
+        Returns (source uid, new uid) pairs."""
+        todo = list(items)
+
+        def work(s: Session) -> list[MessageMeta]:
+            return [add_message_sync(s, account_id, dest_folder_id, message_id=copy_id,
+                                     sealed=blob, size=meta.size,
+                                     internal_date=meta.internal_date, flags=meta.flags,
+                                     thread_id=meta.thread_id)
+                    for meta, copy_id, blob in todo]
+
+        news = await self.run_write(work)
+        await self.publish([MessageAdded(account_id, dest_folder_id, n.uid, n.modseq)
+                            for n in news])
+        return [(meta.uid, n.uid) for (meta, _, _), n in zip(todo, news, strict=True)]
 
     async def clear_recent(self, folder_id: int) -> None:
         await self.run_write(lambda s: s.execute(
@@ -573,16 +619,6 @@ def add_message_sync(s: Session, account_id: str, folder_id: int, *, message_id:
     s.add(m)
     s.flush()
     return message_meta(m)
-
-
-async def add_message(s: AsyncSession, account_id: str, folder_id: int, *, message_id: str,
-                      sealed: bytes, size: int, internal_date: datetime | None = None,
-                      flags: Iterable[str] = (), thread_id: str | None = None,
-                      recent: bool = True) -> MessageMeta:
-    """`add_message_sync` inside an async caller's transaction (`Store.write()`)."""
-    return await s.run_sync(lambda ss: add_message_sync(
-        ss, account_id, folder_id, message_id=message_id, sealed=sealed, size=size,
-        internal_date=internal_date, flags=flags, thread_id=thread_id, recent=recent))
 
 
 async def list_queue(store: Store, status: str | None = None) -> list[QueueInfo]:

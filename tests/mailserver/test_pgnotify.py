@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mailserver.store import ChangeBus, FlagsChanged, MessageAdded
+from mailserver.store import ChangeBus, FlagsChanged, MessageAdded, MessagesExpunged
 from mailserver.store.pgnotify import PgNotifier
 from tests.conftest import PG_SKIP
 
@@ -34,6 +34,29 @@ async def test_event_published_on_one_node_reaches_the_other() -> None:
         await bus_a.publish(many)
         got = [await asyncio.wait_for(sub_b.queue.get(), 5) for _ in many]
         assert got == many
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_big_expunge_is_split_across_notifications() -> None:
+    bus_a, bus_b = ChangeBus(), ChangeBus()
+    a, b = PgNotifier(URL, bus_a), PgNotifier(URL, bus_b)
+    await a.start()
+    await b.start()
+    try:
+        sub_b = bus_b.subscribe("acc-1")
+        uids = tuple(range(1, 1001))
+        ids = tuple(f"{u:08d}-0000-4000-8000-000000000000" for u in uids)
+        await bus_a.publish([MessagesExpunged("acc-1", 3, uids, 12, ids)])
+        got: list[MessagesExpunged] = []
+        while sum(len(e.uids) for e in got) < len(uids):
+            ev = await asyncio.wait_for(sub_b.queue.get(), 5)
+            assert isinstance(ev, MessagesExpunged)
+            got.append(ev)
+        assert len(got) > 1 and all(e.modseq == 12 for e in got)
+        assert sum((e.uids for e in got), ()) == uids
+        assert sum((e.copy_ids for e in got), ()) == ids
     finally:
         await a.close()
         await b.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from crypto import SealError, WrongSecret
+from crypto import SealError, WrongSecret, seal
 from mailserver.services import MailServices
-from mailserver.store import AlreadyExists, NotFound, copy_aad
-from mailserver.store.models import Message
+from mailserver.store import AlreadyExists, MessageAdded, MessagesExpunged, NotFound, copy_aad
+from mailserver.store.events import event_from_dict, event_to_dict
+from mailserver.store.models import Message, new_id
 from tests.conftest import DOCTOR, NURSE, PASSWORD, PATIENT
 
 RAW = (b"From: Dr Jean MARTIN <jean.martin@hopital.test>\r\n"
@@ -183,3 +184,78 @@ async def test_list_messages_since_uid(services: MailServices, accounts: dict) -
     for _ in range(3):
         await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
     assert [m.uid for m in await services.store.list_messages(inbox.id, since_uid=1)] == [2, 3]
+
+
+async def test_expunge_events_name_the_destroyed_copies(services: MailServices,
+                                                        accounts: dict) -> None:
+    nurse, inbox = await _inbox(services, NURSE)
+    for _ in range(3):
+        await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
+    trash = await services.store.get_folder(nurse.id, "Trash")
+    ids = {m.uid: m.id for m in await services.store.list_messages(inbox.id)}
+    sub = services.store.bus.subscribe(nurse.id)
+    try:
+        await services.store.store_flags(nurse.id, inbox.id, [1, 3], "add", ["\\Deleted"])
+        await services.store.move(nurse.id, inbox.id, [2], trash.id)
+        assert await services.store.expunge(nurse.id, inbox.id) == [1, 3]
+        events = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+        gone = [e for e in events if isinstance(e, MessagesExpunged)]
+        assert [(e.uids, e.copy_ids) for e in gone] == [
+            ((2,), ()),  # moved: the copy still exists
+            ((1, 3), (ids[1], ids[3]))]
+        assert event_from_dict(event_to_dict(gone[1])) == gone[1]
+        # deleting a folder destroys its copies too
+        await services.store.delete_folder(nurse.id, "Trash")
+        gone = [e for e in (sub.queue.get_nowait() for _ in range(sub.queue.qsize()))
+                if isinstance(e, MessagesExpunged)]
+        assert [(e.folder_id, e.uids, e.copy_ids) for e in gone] == [
+            (trash.id, (1,), (ids[2],))]
+    finally:
+        sub.close()
+
+
+async def test_copy_adds_new_copies_in_one_transaction(services: MailServices,
+                                                       accounts: dict) -> None:
+    nurse, inbox = await _inbox(services, NURSE)
+    for _ in range(2):
+        await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
+    await services.store.store_flags(nurse.id, inbox.id, [2], "add", ["\\Flagged"])
+    trash = await services.store.get_folder(nurse.id, "Trash")
+    metas = await services.store.list_messages(inbox.id)
+    key = await services.accounts.unlock_with_password(nurse, PASSWORD)
+    items = []
+    for m in metas:
+        raw = key.open(await services.store.get_sealed(nurse.id, m.id), copy_aad(nurse.id, m.id))
+        copy_id = new_id()
+        items.append((m, copy_id, seal(nurse.public_key, raw, copy_aad(nurse.id, copy_id))))
+    sub = services.store.bus.subscribe(nurse.id)
+    try:
+        assert await services.store.copy(nurse.id, trash.id, items) == [(1, 1), (2, 2)]
+        events = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+    finally:
+        sub.close()
+    copies = await services.store.list_messages(trash.id)
+    assert [e.uid for e in events if isinstance(e, MessageAdded)] == [1, 2]
+    assert [(c.id, c.flags, c.size, c.internal_date, c.thread_id) for c in copies] == [
+        (copy_id, m.flags, m.size, m.internal_date, m.thread_id) for m, copy_id, _ in items]
+    assert key.open(await services.store.get_sealed(nurse.id, copies[1].id),
+                    copy_aad(nurse.id, copies[1].id)) == RAW
+    assert len(await services.store.list_messages(inbox.id)) == 2  # sources stay
+    with pytest.raises(NotFound):  # another account's folder
+        doctor, dinbox = await _inbox(services, DOCTOR)
+        await services.store.copy(nurse.id, dinbox.id, [(metas[0], new_id(), b"x")])
+
+
+async def test_message_counts_match_folder_counts(services: MailServices,
+                                                  accounts: dict) -> None:
+    nurse, inbox = await _inbox(services, NURSE)
+    for _ in range(3):
+        await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
+    await services.store.store_flags(nurse.id, inbox.id, [2], "add", ["\\Seen"])
+    await services.store.clear_recent(inbox.id)
+    await services.delivery.deliver(RAW, mail_from=DOCTOR, recipients=[nurse])
+    folders = await services.store.list_folders(nurse.id)
+    counts = await services.store.message_counts(nurse.id)
+    assert counts == {f.id: await services.store.folder_counts(f.id) for f in folders}
+    assert counts[inbox.id].messages == 4 and counts[inbox.id].unseen == 3
+    assert counts[inbox.id].recent == 1

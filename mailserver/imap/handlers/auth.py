@@ -35,7 +35,7 @@ def _logged_in(s: Session, cmd: c.Command, login: Login | None) -> r.Tagged:
     if login is None:
         return r.Tagged(cmd.tag, "NO", "Authentication failed", AUTHENTICATIONFAILED)
     backend = StoreBackend(s.services.store, login.account, login.key)
-    s.logged_in(backend, login.account.address)
+    s.logged_in(backend)
     return r.Tagged(cmd.tag, "OK", "Logged in", capability(capabilities(s)))
 
 

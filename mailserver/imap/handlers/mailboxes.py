@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from mailserver.store import AlreadyExists, FolderInfo, NotFound
+from mailserver.store import AlreadyExists, FolderCounts, FolderInfo, NotFound
 
 from ..listing import DELIMITER, attributes, canonical, hierarchy, list_sort_key, matches
 from ..proto import commands as c
@@ -26,7 +26,7 @@ from ..proto.codes import (
     unseen,
 )
 from ..states import State
-from ..view import SYSTEM_FLAGS, SelectedView
+from ..view import SelectedView, normalise_flags
 
 if TYPE_CHECKING:
     from ..backend import MailBackend
@@ -172,6 +172,7 @@ async def list_(s: Session, cmd: c.List) -> r.Tagged:
     want_sub = "SUBSCRIBED" in sel or "SUBSCRIBED" in cmd.return_opts
     patterns = [canonical(cmd.reference, p) for p in cmd.patterns]
     out: list[r.Response] = []
+    counts = await backend.message_counts() if cmd.status_items else {}
     for name in sorted(entries, key=list_sort_key):
         if not any(matches(p, name) for p in patterns):
             continue
@@ -185,8 +186,9 @@ async def list_(s: Session, cmd: c.List) -> r.Tagged:
             continue
         out.append(r.ListResp(attributes(entry, subscribed=want_sub), DELIMITER, name,
                               childinfo))
-        if cmd.status_items and entry.folder is not None:
-            out.append(await _status_resp(s, entry.folder, cmd.status_items))
+        if cmd.status_items and entry.folder is not None and entry.folder.id in counts:
+            out.append(await _status_resp(s, entry.folder, cmd.status_items,
+                                          counts[entry.folder.id]))
     s.send_all(out)
     return r.Tagged(cmd.tag, "OK", "LIST completed")
 
@@ -211,9 +213,10 @@ async def lsub(s: Session, cmd: c.Lsub) -> r.Tagged:
     return r.Tagged(cmd.tag, "OK", "LSUB completed")
 
 
-async def _status_resp(s: Session, folder: FolderInfo, items: tuple[str, ...]
-                       ) -> r.StatusResp:
-    counts = await _backend(s).folder_counts(folder)
+async def _status_resp(s: Session, folder: FolderInfo, items: tuple[str, ...],
+                       counts: FolderCounts | None = None) -> r.StatusResp:
+    if counts is None:
+        counts = await _backend(s).folder_counts(folder)
     values = {
         "MESSAGES": counts.messages,
         "RECENT": counts.recent,
@@ -247,13 +250,9 @@ async def append(s: Session, cmd: c.Append) -> r.Tagged:
         return r.Tagged(cmd.tag, "NO", "No such mailbox", TRYCREATE)
     if not cmd.message:
         return r.Tagged(cmd.tag, "NO", "Empty message")
-    flags = [f for f in cmd.flags if not f.startswith("\\") or f.title() in _SYSTEM]
-    flags = [_SYSTEM.get(f.title(), f) for f in flags]
+    flags, _ = normalise_flags(cmd.flags)  # unknown system flags are ignored
     meta = await backend.append(folder, cmd.message, flags, cmd.date_time)
     return r.Tagged(cmd.tag, "OK", "APPEND completed", appenduid(folder.uidvalidity, meta.uid))
-
-
-_SYSTEM = {f.title(): f for f in SYSTEM_FLAGS}
 
 
 # -- NAMESPACE / ENABLE / IDLE ----------------------------------------------------------------

@@ -23,14 +23,15 @@ from ..proto.codes import (
 from ..search_eval import Candidate, Scope, evaluate, uses_modseq
 from ..search_eval import needs_content as search_needs_content
 from ..states import State
-from ..view import SYSTEM_FLAGS, SelectedView
+from ..view import SelectedView, normalise_flags
 
 if TYPE_CHECKING:
+    from mailserver.store import FolderInfo, MessageMeta
+
     from ..backend import MailBackend
     from ..session import Session
 
 DRAIN_EVERY = 256 * 1024
-_SYSTEM = {f.lower(): f for f in (*SYSTEM_FLAGS, "\\Recent")}
 
 
 def _ctx(s: Session) -> tuple[MailBackend, SelectedView]:
@@ -77,7 +78,7 @@ async def expunge(s: Session, cmd: c.Expunge) -> r.Tagged:
     if uids is not None and not uids:
         return r.Tagged(cmd.tag, "OK", "EXPUNGE completed")
     gone = await backend.expunge(view.folder, uids)
-    s.send_all(s.remove(gone))
+    s.send_all(view.remove(gone))  # the store's event evicted the copies from the cache
     return r.Tagged(cmd.tag, "OK", "EXPUNGE completed")
 
 
@@ -163,19 +164,18 @@ async def fetch(s: Session, cmd: c.Fetch) -> r.Tagged:
         await view.ensure_details(backend)
     missing = False
     written = 0
-    for i in range(0, len(uids), BATCH if content else len(uids) or 1):
-        chunk = uids[i:i + BATCH] if content else uids
+    step = BATCH if content else max(len(uids), 1)
+    for i in range(0, len(uids), step):
+        chunk = uids[i:i + step]
+        # a detail without copy id is a placeholder: expunged meanwhile
+        metas = [d if d is not None and d.id else None
+                 for d in (view.detail(u) if details else None for u in chunk)]
         messages: dict[str, CachedMessage] = {}
         if content:
-            ids = [d.id for d in map(view.detail, chunk) if d is not None and d.id]
-            messages = await _messages(s, backend, ids)
-        for uid in chunk:
-            meta = view.detail(uid) if details else None
-            if meta is not None and not meta.id:
-                meta = None
+            messages = await _messages(s, backend, [d.id for d in metas if d is not None])
+        for uid, meta in zip(chunk, metas, strict=True):
             message = messages.get(meta.id) if (content and meta is not None) else None
-            if (content and message is None) or (meta is None and details) or (
-                    not view.has(uid)):
+            if (content and message is None) or (meta is None and details):
                 missing = True
                 continue
             items = build_items(view, uid, atts, meta, message)
@@ -207,15 +207,6 @@ async def _mark_seen(s: Session, backend: MailBackend, view: SelectedView, cmd: 
 
 
 # -- STORE ------------------------------------------------------------------------------
-def _normalise_flags(flags: tuple[str, ...]) -> list[str]:
-    """System flags in their canonical case; \\Recent cannot be stored (§2.3.2)."""
-    out: list[str] = []
-    for f in flags:
-        canon = _SYSTEM.get(f.lower(), f) if f.startswith("\\") else f
-        if canon != "\\Recent" and canon not in out:
-            out.append(canon)
-    return out
-
 
 async def store(s: Session, cmd: c.Store) -> r.Tagged:
     """STORE / UID STORE (§6.4.6) with UNCHANGEDSINCE (RFC 7162 §3.1.3)."""
@@ -226,8 +217,8 @@ async def store(s: Session, cmd: c.Store) -> r.Tagged:
         return r.Tagged(cmd.tag, "NO", "Mailbox is read-only", ResponseCode("READ-ONLY"))
     if cmd.unchangedsince is not None:
         s.condstore = True
-    flags = _normalise_flags(cmd.flags)
-    if any(f.startswith("\\") and f not in SYSTEM_FLAGS for f in flags):
+    flags, unknown = normalise_flags(cmd.flags)
+    if unknown:
         return r.Tagged(cmd.tag, "BAD", "Unknown system flag")
     uids = [u for u in view.resolve(cmd.sequence_set, cmd.uid) if u not in view.gone]
     changed, refused = await backend.store_flags(view.folder, uids, cmd.mode, flags,
@@ -258,41 +249,57 @@ async def store(s: Session, cmd: c.Store) -> r.Tagged:
 
 
 # -- COPY / MOVE ------------------------------------------------------------------------
-async def copy(s: Session, cmd: c.Copy) -> r.Tagged:
-    """COPY / UID COPY (§6.4.7) with COPYUID (RFC 4315 §3)."""
-    backend, view = _ctx(s)
-    if _bad_seqset(view, cmd.sequence_set, cmd.uid):
-        return r.Tagged(cmd.tag, "BAD", "Invalid message sequence number")
+async def _dest(s: Session, cmd: c.Copy | c.Move) -> FolderInfo | r.Tagged:
+    """The destination folder, or the answer when it does not exist (§6.4.7 TRYCREATE)."""
+    backend, _ = _ctx(s)
     dest = await backend.get_folder(cmd.mailbox)
     if dest is None:
         return r.Tagged(cmd.tag, "NO", "No such mailbox", TRYCREATE)
-    uids = view.resolve(cmd.sequence_set, cmd.uid)
+    return dest
+
+
+def _copyuid(dest: FolderInfo, pairs: list[tuple[int, int]]) -> ResponseCode:
+    """COPYUID for (source uid, new uid) pairs (RFC 4315 §3)."""
+    return copyuid(dest.uidvalidity, SequenceSet.from_numbers(p[0] for p in pairs),
+                   SequenceSet.from_numbers(p[1] for p in pairs))
+
+
+async def copy(s: Session, cmd: c.Copy) -> r.Tagged:
+    """COPY / UID COPY (§6.4.7) with COPYUID (RFC 4315 §3): fails whole when a message
+    was expunged meanwhile."""
+    backend, view = _ctx(s)
+    if _bad_seqset(view, cmd.sequence_set, cmd.uid):
+        return r.Tagged(cmd.tag, "BAD", "Invalid message sequence number")
+    dest = await _dest(s, cmd)
+    if isinstance(dest, r.Tagged):
+        return dest
+    uids = view.resolve(cmd.sequence_set, cmd.uid)  # ascending
     if not uids:
         return r.Tagged(cmd.tag, "OK", "Nothing to copy")
     wanted = set(uids)
-    metas = [m for m in await backend.list_messages(view.folder)
-             if m.uid in wanted and m.uid not in view.gone]
+    metas: list[MessageMeta] = [
+        m for m in await backend.list_messages(view.folder, since_uid=uids[0] - 1)
+        if m.uid in wanted and m.uid not in view.gone]
     if len(metas) != len(uids):
         return r.Tagged(cmd.tag, "NO", "Some messages were expunged", EXPUNGEISSUED)
     try:
         pairs = await backend.copy(metas, dest)
     except NotFound:
         return r.Tagged(cmd.tag, "NO", "Some messages were expunged", EXPUNGEISSUED)
-    code = copyuid(dest.uidvalidity, SequenceSet.from_numbers(p[0] for p in pairs),
-                   SequenceSet.from_numbers(p[1] for p in pairs))
-    return r.Tagged(cmd.tag, "OK", "COPY completed", code)
+    return r.Tagged(cmd.tag, "OK", "COPY completed", _copyuid(dest, pairs))
 
 
 async def move(s: Session, cmd: c.Move) -> r.Tagged:
-    """MOVE / UID MOVE (RFC 6851 §3): COPYUID in an untagged OK, then EXPUNGEs."""
+    """MOVE / UID MOVE (RFC 6851 §3): COPYUID in an untagged OK, then EXPUNGEs; messages
+    expunged meanwhile are skipped."""
     backend, view = _ctx(s)
     if _bad_seqset(view, cmd.sequence_set, cmd.uid):
         return r.Tagged(cmd.tag, "BAD", "Invalid message sequence number")
     if view.readonly:
         return r.Tagged(cmd.tag, "NO", "Mailbox is read-only", ResponseCode("READ-ONLY"))
-    dest = await backend.get_folder(cmd.mailbox)
-    if dest is None:
-        return r.Tagged(cmd.tag, "NO", "No such mailbox", TRYCREATE)
+    dest = await _dest(s, cmd)
+    if isinstance(dest, r.Tagged):
+        return dest
     uids = [u for u in view.resolve(cmd.sequence_set, cmd.uid) if u not in view.gone]
     if not uids:
         return r.Tagged(cmd.tag, "OK", "Nothing to move")
@@ -300,8 +307,6 @@ async def move(s: Session, cmd: c.Move) -> r.Tagged:
         return r.Tagged(cmd.tag, "NO", "Source and destination are the same", NONEXISTENT)
     pairs = await backend.move(view.folder, uids, dest)
     if pairs:
-        code = copyuid(dest.uidvalidity, SequenceSet.from_numbers(p[0] for p in pairs),
-                       SequenceSet.from_numbers(p[1] for p in pairs))
-        s.send(r.Untagged("OK", "Moved", code))
-    s.send_all(view.remove(p[0] for p in pairs))  # same copies, now in dest: keep cached
+        s.send(r.Untagged("OK", "Moved", _copyuid(dest, pairs)))
+    s.send_all(view.remove(p[0] for p in pairs))  # same copies, now in dest: still cached
     return r.Tagged(cmd.tag, "OK", "MOVE completed")

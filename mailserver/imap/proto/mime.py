@@ -42,10 +42,6 @@ class Part:
     def is_multipart(self) -> bool:
         return self.maintype.lower() == b"multipart"
 
-    @property
-    def is_message(self) -> bool:
-        return self.message is not None
-
 
 Params = list[tuple[bytes, bytes]]
 

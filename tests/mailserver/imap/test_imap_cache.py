@@ -158,6 +158,38 @@ async def test_idle_drops_details_and_fetch_reloads_them(connect: Connect,
     assert b"f1 OK FETCH completed" in out
 
 
+async def test_copy_expunged_elsewhere_during_idle_leaves_the_cache(
+        connect: Connect, services: MailServices) -> None:
+    """Regression: an IDLE view has no copy ids (compacted), yet the decrypted copy of a
+    message expunged by another session must not stay in memory."""
+    for i in range(2):
+        await deliver(services, MSG % (i, i), DOCTOR)
+    doctor_id = (await account(services, DOCTOR)).id
+    inbox = await services.store.get_folder(doctor_id, "INBOX")
+    assert inbox is not None
+    ids = {m.uid: m.id for m in await services.store.list_messages(inbox.id)}
+    a, b = await connect(), await connect()
+    for w in (a, b):
+        await w.login(DOCTOR, PASSWORD)
+        await w.cmd("SELECT INBOX")
+    await a.cmd("FETCH 1:2 BODY.PEEK[]")
+    cache = ACCOUNT_CACHES.peek(doctor_id)
+    assert cache is not None and ids[1] in cache and ids[2] in cache
+    for w in (a, b):  # both views compacted; b stays compact, a stays idle
+        await exchange(w, "i IDLE", "+ idling")
+    await exchange(b, "DONE", "i OK IDLE terminated")
+    await exchange(b, "b1 STORE 1 +FLAGS.SILENT (\\Deleted)", "b1 OK STORE completed")
+    await exchange(a, b"", "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))")
+    await exchange(b, "b2 EXPUNGE", "* 1 EXPUNGE\nb2 OK EXPUNGE completed")
+    await exchange(a, b"", "* 1 EXPUNGE")
+    assert ids[1] not in cache and ids[2] in cache
+    # MOVE keeps the copy (it still exists, in the other folder)
+    assert b"b3 OK MOVE completed" in await b.cmd("MOVE 1 Archive", b"b3")
+    await exchange(a, b"", "* 1 EXPUNGE")
+    await exchange(a, "DONE", "i OK IDLE terminated")
+    assert ids[2] in cache
+
+
 # -- unit: the compact view -------------------------------------------------------------
 def test_view_is_compact() -> None:
     from datetime import UTC, datetime

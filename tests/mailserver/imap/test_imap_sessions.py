@@ -131,3 +131,16 @@ async def test_delivery_on_node1_wakes_idle_on_node2(services: MailServices,
         await servers.close(1.0)
         await node1.close()
         await node2.close()
+
+
+async def test_new_keyword_from_the_other_session_is_announced(connect: Connect,
+                                                               services: MailServices) -> None:
+    """Regression: the keyword was noticed (and forgotten) before the updates were sent."""
+    a, b = await two_sessions(connect, services)
+    assert b"$Urgent" in await a.cmd("STORE 2 +FLAGS.SILENT ($Urgent)")
+    # FETCH FLAGS tells b the message's flags, so only the new keyword is still owed
+    out = await b.cmd("FETCH 2 FLAGS", b"b1")
+    assert b"* 2 FETCH (FLAGS ($Urgent))" in out
+    assert b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Urgent)" in out
+    assert b"b1 OK FETCH completed" in out
+    await exchange(b, "b2 NOOP", "b2 OK NOOP completed")  # told once
