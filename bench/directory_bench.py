@@ -33,7 +33,7 @@ from fastapi import FastAPI, Request  # noqa: E402
 from directory import SearchQuery, import_files, search, stats  # noqa: E402
 from directory.api import build_router  # noqa: E402
 from directory.communes import COMMUNES  # noqa: E402
-from directory.normalize import norm  # noqa: E402
+from directory.normalize import department_of, norm  # noqa: E402
 from directory.schema import create_schema  # noqa: E402
 from directory.synthetic import FAMILY, SPECIALTIES  # noqa: E402
 from mailserver.store.engine import create_engine, session_factory  # noqa: E402
@@ -61,8 +61,8 @@ def query_mix(n: int, seed: int) -> list[SearchQuery]:
             queries.append(SearchQuery(text=f"{family} {city}"))
         else:
             spec = r.choice(SPECIALTIES)[0]
-            _pc, insee, _city = r.choice(COMMUNES)
-            dept = insee[:3] if insee.startswith("97") else insee[:2]
+            pc, _insee, _city = r.choice(COMMUNES)
+            dept = department_of(pc)
             queries.append(SearchQuery(specialty=spec, department=dept))
     return queries
 

@@ -7,6 +7,7 @@ Patients only ever see the professionals of their own conversations.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from directory.search import MAX_LIMIT, SearchQuery, search
 
 FHIR_JSON = "application/fhir+json"
 Authenticate = Callable[..., Awaitable[Principal]]
+Visible = frozenset[str] | None  # the addresses a caller may see; None: all of them
 
 
 class MailboxModel(BaseModel):
@@ -125,6 +127,11 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         async with session_factory() as s:
             yield s
 
+    async def caller_visible(principal: Principal = Depends(authenticate)) -> Visible:
+        return await visible_addresses(principal)
+
+    caller_visible_q = Depends(caller_visible)
+
     api = APIRouter(tags=["directory"])
 
     @api.get("/api/directory/search", response_model=SearchResponse,
@@ -140,61 +147,50 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         type: str | None = Query(None, pattern="^(practitioner|mailbox)$"),
         limit: int = Query(20, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, le=100_000),
-        principal: Principal = Depends(authenticate),
+        visible: Visible = caller_visible_q,
         db: AsyncSession = Depends(session),
     ) -> SearchResponse:
-        visible = await visible_addresses(principal)
         page = await search(db, SearchQuery(
             text=q, profession=profession, specialty=specialty, postcode=postcode,
             department=department, kind=kind, organisation=organisation, entry_type=type,
             limit=limit, offset=offset, visible_addresses=visible))
         return SearchResponse(
             offset=offset, limit=limit, has_more=page.has_more, next_offset=page.next_offset,
-            hits=[HitModel(
-                id=h.id, type=h.entry_type, name=h.name, national_id=h.national_id,
-                civility=h.civility, family=h.family, given=h.given,
-                profession_code=h.profession_code, profession=h.profession,
-                specialty_code=h.specialty_code, specialty=h.specialty,
-                organisation=h.organisation, organisation_id=h.organisation_id,
-                service=h.service, address_line=h.address_line, postcode=h.postcode,
-                city=h.city, department=h.department,
-                mailboxes=[MailboxModel(address=m.address, kind=m.kind) for m in h.mailboxes],
-            ) for h in page.hits])
+            hits=[HitModel.model_validate({**dataclasses.asdict(h), "type": h.entry_type})
+                  for h in page.hits])
 
     fh = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
     count_q = Query(20, alias="_count", ge=1, le=MAX_LIMIT)
     offset_q = Query(0, alias="_offset", ge=0, le=100_000)
 
-    async def read(kind: str, reader: Any, rid: str, principal: Principal,
+    async def read(kind: str, reader: Any, rid: str, visible: Visible,
                    db: AsyncSession) -> Response:
-        visible = await visible_addresses(principal)
         res = await reader(db, rid, visible)
         if res is None:
             return fhir_error(404, f"{kind}/{rid} not found")
         return _fhir_response(res)
 
     @fh.get("/Practitioner/{rid}", summary="Read a Practitioner (id: 8+RPPS or 0+ADELI)")
-    async def read_practitioner(rid: str, principal: Principal = Depends(authenticate),
+    async def read_practitioner(rid: str, visible: Visible = caller_visible_q,
                                 db: AsyncSession = Depends(session)) -> Response:
-        return await read("Practitioner", fhir.read_practitioner, rid, principal, db)
+        return await read("Practitioner", fhir.read_practitioner, rid, visible, db)
 
     @fh.get("/PractitionerRole/{rid}", summary="Read a PractitionerRole")
-    async def read_role(rid: str, principal: Principal = Depends(authenticate),
+    async def read_role(rid: str, visible: Visible = caller_visible_q,
                         db: AsyncSession = Depends(session)) -> Response:
-        return await read("PractitionerRole", fhir.read_role, rid, principal, db)
+        return await read("PractitionerRole", fhir.read_role, rid, visible, db)
 
     @fh.get("/Organization/{rid}", summary="Read an Organization (id: national structure id)")
-    async def read_org(rid: str, principal: Principal = Depends(authenticate),
+    async def read_org(rid: str, visible: Visible = caller_visible_q,
                        db: AsyncSession = Depends(session)) -> Response:
-        return await read("Organization", fhir.read_organization, rid, principal, db)
+        return await read("Organization", fhir.read_organization, rid, visible, db)
 
     @fh.get("/Practitioner", summary="Search Practitioner")
     async def search_practitioner(
         request: Request, name: str = "", family: str = "", given: str = "",
         identifier: str = "", count: int = count_q, offset: int = offset_q,
-        principal: Principal = Depends(authenticate), db: AsyncSession = Depends(session),
+        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
     ) -> Response:
-        visible = await visible_addresses(principal)
         found, more = await fhir.search_practitioners(
             db, name=name, family=family, given=given, identifier=identifier, count=count,
             offset=offset, visible=visible)
@@ -206,9 +202,8 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         request: Request, practitioner: str = "", organization: str = "", role: str = "",
         specialty: str = "", name: str = "", count: int = count_q, offset: int = offset_q,
         address_postalcode: str = Query("", alias="address-postalcode"),
-        principal: Principal = Depends(authenticate), db: AsyncSession = Depends(session),
+        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
     ) -> Response:
-        visible = await visible_addresses(principal)
         page = await search(db, SearchQuery(
             text=name, profession=role.split("|")[-1] or None,
             specialty=specialty.split("|")[-1] or None,
@@ -216,11 +211,7 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
             national_id=practitioner.removeprefix("Practitioner/") or None,
             postcode=address_postalcode or None, entry_type="practitioner", limit=count,
             offset=offset, visible_addresses=visible))
-        resources = []
-        for hit in page.hits:
-            res = await fhir.read_role(db, str(hit.id), visible)
-            if res is not None:
-                resources.append(res)
+        resources = await fhir.roles_of_page(db, [hit.id for hit in page.hits], visible)
         return _fhir_response(fhir.bundle(_fhir_base(request), resources,
                                           _page_links(request, offset, count, page.has_more)))
 
@@ -229,9 +220,8 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         request: Request, name: str = "", identifier: str = "", count: int = count_q,
         offset: int = offset_q,
         address_postalcode: str = Query("", alias="address-postalcode"),
-        principal: Principal = Depends(authenticate), db: AsyncSession = Depends(session),
+        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
     ) -> Response:
-        visible = await visible_addresses(principal)
         found, more = await fhir.search_organizations(
             db, name=name, identifier=identifier, postcode=address_postalcode, count=count,
             offset=offset, visible=visible)

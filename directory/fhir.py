@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.normalize import norm, prefix_upper_bound, tokens
-from directory.search import text_condition, visible_people
+from directory.search import in_list, text_condition, visible_people, visible_values
 
 IDNAT_PS = "urn:oid:1.2.250.1.71.4.2.1"
 IDNAT_STRUCT = "urn:oid:1.2.250.1.71.4.2.2"
@@ -170,20 +170,32 @@ async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list
     return [r._mapping for r in await session.execute(text(sql), params)]
 
 
-async def _person_mailboxes(session: AsyncSession, nat: str,
-                            visible: frozenset[str] | None) -> list[Any]:
+async def _mailboxes(session: AsyncSession, column: str, keys: Sequence[str], extra: str,
+                     visible: frozenset[str] | None) -> dict[str, list[Any]]:
+    """The published mailboxes whose ``column`` is one of ``keys`` (one query for a page),
+    by key, each list ordered by address; ``visible`` filters them."""
+    if not keys:
+        return {}
+    params: dict[str, Any] = {"f": False}
     rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.entry_type = 'M' "
-                       "AND e.national_id = :n AND e.liste_rouge = :f ORDER BY e.address",
-                       {"n": nat, "f": False})
-    return [m for m in rows if visible is None or m["address"] in visible]
+                       f"AND e.{column} IN {in_list('k', keys, params)}{extra} "
+                       "AND e.liste_rouge = :f ORDER BY e.address", params)
+    out: dict[str, list[Any]] = {}
+    for m in rows:
+        if visible is None or m["address"] in visible:
+            out.setdefault(m[column], []).append(m)
+    return out
 
 
-async def _org_mailboxes(session: AsyncSession, org_id: str,
-                         visible: frozenset[str] | None) -> list[Any]:
-    rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.entry_type = 'M' "
-                       "AND e.org_id = :o AND e.mailbox_kind IN ('ORG', 'APP') "
-                       "AND e.liste_rouge = :f ORDER BY e.address", {"o": org_id, "f": False})
-    return [m for m in rows if visible is None or m["address"] in visible]
+async def _person_mailboxes(session: AsyncSession, nats: Sequence[str],
+                            visible: frozenset[str] | None) -> dict[str, list[Any]]:
+    return await _mailboxes(session, "national_id", nats, "", visible)
+
+
+async def _org_mailboxes(session: AsyncSession, org_ids: Sequence[str],
+                         visible: frozenset[str] | None) -> dict[str, list[Any]]:
+    return await _mailboxes(session, "org_id", org_ids,
+                            " AND e.mailbox_kind IN ('ORG', 'APP')", visible)
 
 
 async def _may_see_person(session: AsyncSession, nat: str,
@@ -191,10 +203,8 @@ async def _may_see_person(session: AsyncSession, nat: str,
     return visible is None or nat in await visible_people(session, visible)
 
 
-async def read_practitioner(session: AsyncSession, nat: str,
-                            visible: frozenset[str] | None = None) -> dict[str, Any] | None:
-    if not await _may_see_person(session, nat, visible):
-        return None
+async def _person(session: AsyncSession, nat: str) -> Any | None:
+    """The practitioner's row (or, for one known only from a mailbox, its first entry)."""
     person = (await _rows(session, "SELECT national_id, id_type, pp_id, "
                           "COALESCE(NULLIF(practice_civility, ''), civility) AS civility, "
                           "family, given FROM dir_practitioner WHERE national_id = :n",
@@ -203,9 +213,33 @@ async def read_practitioner(session: AsyncSession, nat: str,
         person = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE "
                              "e.national_id = :n AND e.liste_rouge = :f ORDER BY e.id LIMIT 1",
                              {"n": nat, "f": False})
-    if not person:
+    return person[0] if person else None
+
+
+async def read_practitioner(session: AsyncSession, nat: str,
+                            visible: frozenset[str] | None = None) -> dict[str, Any] | None:
+    if not await _may_see_person(session, nat, visible):
         return None
-    return practitioner_resource(nat, person[0], await _person_mailboxes(session, nat, visible))
+    found = await _practitioners(session, [nat], visible)
+    return found[0] if found else None
+
+
+async def _practitioners(session: AsyncSession, nats: Sequence[str],
+                         visible: frozenset[str] | None) -> list[dict[str, Any]]:
+    """The Practitioners of ``nats`` (unknown ones left out), visibility not checked;
+    ``visible`` only filters their mailboxes."""
+    people = []
+    for nat in nats:
+        person = await _person(session, nat)
+        if person is not None:
+            people.append((nat, person))
+    mailboxes = await _person_mailboxes(session, [nat for nat, _ in people], visible)
+    return [practitioner_resource(nat, person, mailboxes.get(nat, []))
+            for nat, person in people]
+
+
+_ROLE_WHERE = ("(e.entry_type = 'A' OR e.mailbox_kind IN ('PER', 'CAB')) "
+               "AND e.liste_rouge = :f")
 
 
 async def read_role(session: AsyncSession, role_id: str,
@@ -213,46 +247,65 @@ async def read_role(session: AsyncSession, role_id: str,
     if not role_id.isdigit():
         return None
     rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.id = :i "
-                       "AND (e.entry_type = 'A' OR e.mailbox_kind IN ('PER', 'CAB')) "
-                       "AND e.liste_rouge = :f", {"i": int(role_id), "f": False})
+                       f"AND {_ROLE_WHERE}", {"i": int(role_id), "f": False})
     if not rows:
         return None
     e = rows[0]
     if e["entry_type"] == "M":
         if visible is not None and e["address"] not in visible:
             return None
-        return role_resource(e, [e])
-    if e["national_id"] and not await _may_see_person(session, e["national_id"], visible):
+    elif visible is not None and not (
+            e["national_id"] and await _may_see_person(session, e["national_id"], visible)):
         return None
-    if not e["national_id"] and visible is not None:
-        return None
-    mailboxes = await _person_mailboxes(session, e["national_id"], visible) \
-        if e["national_id"] else []
-    return role_resource(e, mailboxes)
+    return (await _roles(session, rows, visible))[0]
 
 
-async def _visible_orgs(session: AsyncSession, visible: frozenset[str]) -> set[str]:
-    if not visible:
-        return set()
-    keys = ", ".join(f":k{i}" for i in range(len(visible)))
-    params = {f"k{i}": f"M:{a}" for i, a in enumerate(sorted(visible))}
-    rows = await session.execute(text(
-        f"SELECT DISTINCT org_id FROM dir_entry WHERE entry_key IN ({keys}) AND org_id <> ''"),
-        params)
-    return {r[0] for r in rows}
+async def _roles(session: AsyncSession, entries: Sequence[Any],
+                 visible: frozenset[str] | None) -> list[dict[str, Any]]:
+    nats = sorted({e["national_id"] for e in entries
+                   if e["entry_type"] != "M" and e["national_id"]})
+    mailboxes = await _person_mailboxes(session, nats, visible)
+    return [role_resource(e, [e]) if e["entry_type"] == "M"
+            else role_resource(e, mailboxes.get(e["national_id"], [])) for e in entries]
+
+
+async def roles_of_page(session: AsyncSession, role_ids: Sequence[int],
+                        visible: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The PractitionerRoles of a search page, in its order (ids no longer there left out).
+
+    Visibility is not checked again: the page's query already applied it; ``visible`` only
+    filters the mailboxes shown.
+    """
+    if not role_ids:
+        return []
+    params: dict[str, Any] = {"f": False}
+    rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.id IN "
+                       f"{in_list('i', role_ids, params)} AND {_ROLE_WHERE}", params)
+    by_id = {e["id"]: e for e in rows}
+    return await _roles(session, [by_id[i] for i in role_ids if i in by_id], visible)
 
 
 async def read_organization(session: AsyncSession, org_id: str,
                             visible: frozenset[str] | None = None) -> dict[str, Any] | None:
-    if visible is not None and org_id not in await _visible_orgs(session, visible):
+    if visible is not None and org_id not in await visible_values(session, visible, "org_id"):
         return None
-    rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.org_id = :o "
-                       "AND e.liste_rouge = :f ORDER BY e.entry_type, e.id LIMIT 1",
-                       {"o": org_id, "f": False})
-    if not rows:
-        return None
-    return organization_resource(org_id, rows[0],
-                                 await _org_mailboxes(session, org_id, visible))
+    found = await _organizations(session, [org_id], visible)
+    return found[0] if found else None
+
+
+async def _organizations(session: AsyncSession, org_ids: Sequence[str],
+                         visible: frozenset[str] | None) -> list[dict[str, Any]]:
+    """The Organizations of ``org_ids`` (unknown ones left out), visibility not checked;
+    ``visible`` only filters their mailboxes."""
+    found = []
+    for org_id in org_ids:
+        rows = await _rows(session, f"SELECT {_SELECT} FROM dir_entry e WHERE e.org_id = :o "
+                           "AND e.liste_rouge = :f ORDER BY e.entry_type, e.id LIMIT 1",
+                           {"o": org_id, "f": False})
+        if rows:
+            found.append((org_id, rows[0]))
+    mailboxes = await _org_mailboxes(session, [org_id for org_id, _ in found], visible)
+    return [organization_resource(org_id, e, mailboxes.get(org_id, [])) for org_id, e in found]
 
 
 # --------------------------------------------------------------------------- searches
@@ -267,12 +320,6 @@ def _prefix(column: str, value: str, params: dict[str, Any], name: str) -> str:
 def _ident_values(value: str) -> list[str]:
     v = value.split("|", 1)[-1].strip()
     return [v, "8" + v, "0" + v, "1" + v, "3" + v, "2" + v] if v else []
-
-
-def _in(name: str, values: Sequence[str], params: dict[str, Any]) -> str:
-    for i, v in enumerate(values):
-        params[f"{name}{i}"] = v
-    return "(" + (", ".join(f":{name}{i}" for i in range(len(values))) or "NULL") + ")"
 
 
 async def search_practitioners(session: AsyncSession, *, name: str = "", family: str = "",
@@ -297,20 +344,15 @@ async def search_practitioners(session: AsyncSession, *, name: str = "", family:
                 [_prefix("family_norm", toks[0], params, "nf"),
                  _prefix("given_norm", toks[0], params, "ng")]) + ")")
     if identifier:
-        where.append(f"e.national_id IN {_in('id', _ident_values(identifier), params)}")
+        where.append(f"e.national_id IN {in_list('id', _ident_values(identifier), params)}")
     if visible is not None:
         where.append(f"e.national_id IN "
-                     f"{_in('vp', await visible_people(session, visible), params)}")
+                     f"{in_list('vp', await visible_people(session, visible), params)}")
     rows = await session.execute(text(
         f"SELECT DISTINCT e.national_id FROM dir_entry e WHERE {' AND '.join(where)} "
         "ORDER BY e.national_id LIMIT :lim OFFSET :off"), params)
     ids = [r[0] for r in rows]
-    out = []
-    for nat in ids[:count]:
-        res = await read_practitioner(session, nat, visible)
-        if res is not None:
-            out.append(res)
-    return out, len(ids) > count
+    return await _practitioners(session, ids[:count], visible), len(ids) > count
 
 
 async def search_organizations(session: AsyncSession, *, name: str = "", identifier: str = "",
@@ -325,20 +367,15 @@ async def search_organizations(session: AsyncSession, *, name: str = "", identif
         if toks:
             where.append(text_condition(dialect, toks, params, "name_match"))
     if identifier:
-        where.append(f"e.org_id IN {_in('id', _ident_values(identifier), params)}")
+        where.append(f"e.org_id IN {in_list('id', _ident_values(identifier), params)}")
     if postcode:
         where.append("e.postcode = :pc")
         params["pc"] = postcode.strip()
     if visible is not None:
-        orgs = sorted(await _visible_orgs(session, visible))
-        where.append(f"e.org_id IN {_in('vo', orgs, params)}")
+        orgs = sorted(await visible_values(session, visible, "org_id"))
+        where.append(f"e.org_id IN {in_list('vo', orgs, params)}")
     rows = await session.execute(text(
         f"SELECT DISTINCT e.org_id FROM dir_entry e WHERE {' AND '.join(where)} "
         "ORDER BY e.org_id LIMIT :lim OFFSET :off"), params)
     ids = [r[0] for r in rows]
-    out = []
-    for org_id in ids[:count]:
-        res = await read_organization(session, org_id, visible)
-        if res is not None:
-            out.append(res)
-    return out, len(ids) > count
+    return await _organizations(session, ids[:count], visible), len(ids) > count

@@ -37,10 +37,6 @@ class FileFormat:
             table.setdefault(norm(spelling), "")
         object.__setattr__(self, "lookup", table)
 
-    @property
-    def column_count(self) -> int:
-        return len(self.fields) + len(self.ignored)
-
 
 MAILBOX_FORMAT = FileFormat(
     name=MAILBOX_FILE,
@@ -215,7 +211,7 @@ def detect(header_line: str) -> Layout | None:
             elif name and name not in index:
                 index[name] = pos
         if all(r in index for r in fmt.required) and len(index) >= len(fmt.required) + 3:
-            if fmt is PS_FORMAT and "address" in MAILBOX_FORMAT.lookup.values() and any(
+            if fmt is PS_FORMAT and any(
                 MAILBOX_FORMAT.lookup.get(k) == "address" for k in normalised
             ):
                 continue

@@ -8,16 +8,17 @@ then the snapshot is merged into ``dir_entry`` / ``dir_practitioner``: rows whos
 changed are updated, new ones inserted, national rows absent from the snapshot deleted. Rows
 published from local accounts (``source = 'local'``) are never touched by an import.
 
-On SQLite the import connection gets a bigger page cache and ``synchronous=NORMAL`` (put back,
-and a last commit made under ``FULL``, before it returns to the pool), and a merge that
-rewrites much of ``dir_entry`` (a first load) runs without its secondary indexes and FTS5
-triggers, which are rebuilt once at the end (:class:`_Bulk`); small day-after merges keep the
-triggers.
+On SQLite the import connection gets a bigger page cache and ``synchronous=NORMAL`` (its own
+values put back, and a last commit made under them, before it returns to the pool), and a
+merge that rewrites much of ``dir_entry`` (a first load) runs without its secondary indexes
+and FTS5 triggers, which are rebuilt once at the end (:class:`_Bulk`); small day-after merges
+keep the triggers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing as mp
 import os
@@ -123,10 +124,6 @@ class ImportReport:
     @property
     def rejected_count(self) -> int:
         return self._sum("rejected_count")
-
-    @property
-    def rejected(self) -> list[tuple[str, RejectedLine]]:
-        return [(f.name, r) for f in self.files for r in f.rejected]
 
     def summary(self) -> str:
         return (f"{self.lines_read} lines read, {self.created} created, {self.updated} updated, "
@@ -480,11 +477,8 @@ async def _apply(conn: AsyncConnection, mailbox: bool, progress: _Progress) -> N
 async def _analyze(conn: AsyncConnection) -> None:
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        await conn.exec_driver_sql("ANALYZE dir_entry")
-        await conn.exec_driver_sql("ANALYZE dir_practitioner")
-    else:
-        await conn.exec_driver_sql("ANALYZE dir_entry")
-        await conn.exec_driver_sql("ANALYZE dir_practitioner")
+    await conn.exec_driver_sql("ANALYZE dir_entry")
+    await conn.exec_driver_sql("ANALYZE dir_practitioner")
     await conn.commit()
 
 
@@ -573,18 +567,27 @@ async def _import_source(conn: AsyncConnection, source: _Source, progress: _Prog
     return report
 
 
-async def _tune(conn: AsyncConnection, importing: bool) -> None:
-    """SQLite pragmas for the import connection only, put back before it returns to the pool.
+_TUNED_PRAGMAS = ("cache_size", "synchronous")
+
+
+async def _tune(conn: AsyncConnection) -> dict[str, int]:
+    """SQLite pragmas for the import connection only; returns the values to put back
+    (:func:`_untune`) before it returns to the pool.
 
     A bigger page cache, and ``synchronous=NORMAL`` while importing (WAL: each commit is still
-    atomic; the final commit under FULL fsyncs the whole log, so the end result is durable).
+    atomic; the final commit under the pool's FULL fsyncs the whole log, so the end result is
+    durable).
     """
-    if importing:
-        await conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-        await conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
-    else:
-        await conn.exec_driver_sql("PRAGMA cache_size = -2000")
-        await conn.exec_driver_sql("PRAGMA synchronous = FULL")
+    previous = {name: int((await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one())
+                for name in _TUNED_PRAGMAS}
+    await conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    await conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
+    return previous
+
+
+async def _untune(conn: AsyncConnection, previous: dict[str, int]) -> None:
+    for name, value in previous.items():
+        await conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
 
 def engine_of(factory: async_sessionmaker[AsyncSession] | AsyncEngine) -> AsyncEngine:
@@ -609,16 +612,16 @@ async def import_files(session_factory: async_sessionmaker[AsyncSession] | Async
     report = ImportReport()
     sqlite = engine.dialect.name == "sqlite"
     parsers = _Parsers()
-    if any(source.size >= PARALLEL_MIN_BYTES for p in paths for source in _sources(Path(p))):
+    sources_of = functools.cache(_sources)  # each path (each ZIP) listed once
+    if any(source.size >= PARALLEL_MIN_BYTES for p in paths for source in sources_of(Path(p))):
         parsers.start()  # fork the workers now, while this process is small
     with _Progress(progress) as bar:
         async with engine.connect() as conn:
             bulk = _Bulk(conn) if sqlite else None
-            if sqlite:
-                await _tune(conn, True)
+            tuned = await _tune(conn) if sqlite else {}
             try:
                 for path in paths:
-                    sources = _sources(Path(path))
+                    sources = sources_of(Path(path))
                     in_zip = len(sources) > 1 or sources[0].name != Path(path).name
                     for source in sources:
                         report.files.append(await _import_source(
@@ -632,7 +635,7 @@ async def import_files(session_factory: async_sessionmaker[AsyncSession] | Async
                 finally:
                     if sqlite:
                         await conn.rollback()
-                        await _tune(conn, False)
-            # ANALYZE commits under synchronous=FULL again: all the import is on disk after it
+                        await _untune(conn, tuned)
+            # ANALYZE commits under the pool's synchronous (FULL) again: the import is on disk
             await _analyze(conn)
     return report

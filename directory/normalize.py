@@ -29,8 +29,17 @@ def tokens(text: str | None) -> list[str]:
 
 
 def search_text(*parts: str | None) -> str:
-    """One normalised document from several fields, duplicate words removed."""
-    return " ".join(tokens(" ".join(p for p in parts if p)))
+    """One normalised document from several fields, duplicate words removed.
+
+    ``norm`` of parts joined by spaces equals their normal forms joined by spaces, so each part
+    is normalised on its own: the cache then hits (names, labels and cities repeat a lot).
+    """
+    seen: dict[str, None] = {}
+    for part in parts:
+        if part:
+            for tok in norm(part).split():
+                seen[tok] = None
+    return " ".join(seen)
 
 
 def joined(name: str | None) -> str:

@@ -15,7 +15,7 @@ from directory.models import (
     PRACTITIONER_COLUMNS,
     SOURCE_NATIONAL,
 )
-from directory.normalize import department_of, joined, norm
+from directory.normalize import department_of, joined, norm, search_text
 
 _TRUE = {"true", "vrai", "o", "oui", "y", "yes", "1"}
 _FALSE = {"false", "faux", "n", "non", "no", "0"}
@@ -75,25 +75,6 @@ def line_hash(line: str) -> str:
     return hashlib.blake2b((FORMAT_VERSION + line).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _fields(layout: Layout, f: Sequence[str]) -> dict[str, str]:
-    """The stripped value of every known field of a split line, by field name."""
-    return layout.values(f)
-
-
-def _search_text(*parts: str) -> str:
-    """:func:`directory.normalize.search_text`, from the (cached) normal form of each part.
-
-    ``norm`` of parts joined by spaces equals the normal forms joined by spaces, so caching
-    per field (names, labels and cities repeat a lot) gives the same document, faster.
-    """
-    seen: dict[str, None] = {}
-    for part in parts:
-        if part:
-            for tok in norm(part).split():
-                seen[tok] = None
-    return " ".join(seen)
-
-
 def _entry(v: dict[str, str], *, entry_key: str, entry_type: str, content_hash: str,
            national_id: str, civility: str, family: str, given: str, specialty_type: str,
            practice_mode_code: str, practice_mode: str, org_id: str, finess: str,
@@ -111,7 +92,7 @@ def _entry(v: dict[str, str], *, entry_key: str, entry_type: str, content_hash: 
         sort_key = f"{family_norm} {given_norm}".strip()
     else:
         sort_key = norm(f"{service} {org}")
-    text = _search_text(
+    text = search_text(
         given, family, joined(family), joined(given), org_name, trade_name, service,
         profession_label, specialty_label, city, postcode,
         address.split("@")[0] if address else "",
@@ -149,7 +130,7 @@ assert _ENTRY_ORDER == ENTRY_COLUMNS, "rows._entry no longer matches the dir_ent
 
 def mailbox_row(layout: Layout, f: Sequence[str], line: str) -> tuple[object, ...] | None:
     """An ``Extraction_Correspondance_MSSante`` line -> a ``dir_entry`` row (None: liste rouge)."""
-    v = _fields(layout, f)
+    v = layout.values(f)
     get = v.get
     address = get("address", "").lower()
     if not address:
@@ -184,7 +165,7 @@ def mailbox_row(layout: Layout, f: Sequence[str], line: str) -> tuple[object, ..
 def ps_rows(layout: Layout, f: Sequence[str], line: str
             ) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """A ``PS_LibreAcces_Personne_activite`` line -> (``dir_entry``, ``dir_practitioner``) rows."""
-    v = _fields(layout, f)
+    v = layout.values(f)
     get = v.get
     national_id = get("national_id", "")
     if not national_id:

@@ -1,7 +1,8 @@
 """Schema helpers: the full-text index beside the tables (FTS5 on SQLite, GIN on PostgreSQL).
 
-The Alembic migration ``0002_directory`` calls :func:`install_search_index` too, so tests that
-build the schema with :func:`create_schema` and a migrated database end up identical.
+The Alembic migration ``0002_directory`` keeps its own frozen copy of this DDL (a migration must
+not change when the code does): change one, check the other, so that a schema built with
+:func:`create_schema` (tests, tools) and a migrated database stay identical.
 """
 
 from __future__ import annotations
@@ -25,28 +26,15 @@ SQLITE_SEARCH_DDL = (
     "VALUES ('delete', old.id, old.search_text); "
     "INSERT INTO dir_entry_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
 )
-SQLITE_SEARCH_DROP = (
-    "DROP TRIGGER IF EXISTS dir_entry_fts_au",
-    "DROP TRIGGER IF EXISTS dir_entry_fts_ad",
-    "DROP TRIGGER IF EXISTS dir_entry_fts_ai",
-    "DROP TABLE IF EXISTS dir_entry_fts",
-)
 POSTGRES_SEARCH_DDL = (
     "CREATE INDEX IF NOT EXISTS ix_dir_entry_fts ON dir_entry "
     "USING gin (to_tsvector('simple'::regconfig, search_text))",
 )
-POSTGRES_SEARCH_DROP = ("DROP INDEX IF EXISTS ix_dir_entry_fts",)
 
 
 def install_search_index(conn: Connection) -> None:
     """Create the full-text index for the dialect of ``conn`` (idempotent)."""
     ddl = SQLITE_SEARCH_DDL if conn.dialect.name == "sqlite" else POSTGRES_SEARCH_DDL
-    for statement in ddl:
-        conn.execute(text(statement))
-
-
-def drop_search_index(conn: Connection) -> None:
-    ddl = SQLITE_SEARCH_DROP if conn.dialect.name == "sqlite" else POSTGRES_SEARCH_DROP
     for statement in ddl:
         conn.execute(text(statement))
 

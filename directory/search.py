@@ -89,6 +89,7 @@ _HIT_COLUMNS = ("id", "entry_type", "national_id", "civility", "family", "given"
                 "display_name", "profession_code", "profession_label", "specialty_code",
                 "specialty_label", "org_name", "trade_name", "org_id", "service",
                 "address_line", "postcode", "city", "department", "address", "mailbox_kind")
+_HIT_SELECT = ", ".join(f"e.{c}" for c in _HIT_COLUMNS)
 
 
 def _match_expression(dialect: str, toks: Sequence[str]) -> str:
@@ -97,7 +98,8 @@ def _match_expression(dialect: str, toks: Sequence[str]) -> str:
     return " & ".join(f"{t}:*" for t in toks)
 
 
-def _in_list(prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:
+def in_list(prefix: str, values: Sequence[object], params: dict[str, Any]) -> str:
+    """``(:p0, :p1, …)`` with the values put in ``params``; ``(NULL)`` (matches none) if empty."""
     names = []
     for i, v in enumerate(values):
         params[f"{prefix}{i}"] = v
@@ -115,19 +117,27 @@ def text_condition(dialect: str, toks: Sequence[str], params: dict[str, Any],
             f"to_tsquery('simple'::regconfig, :{name})")
 
 
-async def visible_people(session: AsyncSession, addresses: frozenset[str]) -> list[str]:
-    return await _visible_people(session, addresses)
+_VISIBLE_COLUMNS = ("national_id", "org_id")
 
 
-async def _visible_people(session: AsyncSession, addresses: frozenset[str]) -> list[str]:
+async def visible_values(session: AsyncSession, addresses: frozenset[str],
+                         column: str) -> list[str]:
+    """The distinct non-empty ``column`` (national_id or org_id) of these mailboxes."""
+    if column not in _VISIBLE_COLUMNS:
+        raise ValueError(f"column must be one of {', '.join(_VISIBLE_COLUMNS)}")
     if not addresses:
         return []
     params: dict[str, Any] = {}
-    keys = _in_list("k", [f"M:{a.lower()}" for a in sorted(addresses)], params)
+    keys = in_list("k", [f"M:{a.lower()}" for a in sorted(addresses)], params)
     rows = await session.execute(text(
-        f"SELECT DISTINCT national_id FROM dir_entry WHERE entry_key IN {keys} "
-        "AND national_id <> ''"), params)
+        f"SELECT DISTINCT {column} FROM dir_entry WHERE entry_key IN {keys} "
+        f"AND {column} <> ''"), params)
     return [r[0] for r in rows]
+
+
+async def visible_people(session: AsyncSession, addresses: frozenset[str]) -> list[str]:
+    """The national ids of the practitioners owning these mailboxes."""
+    return await visible_values(session, addresses, "national_id")
 
 
 async def _where(session: AsyncSession, q: SearchQuery, params: dict[str, Any]) -> list[str]:
@@ -156,7 +166,7 @@ async def _where(session: AsyncSession, q: SearchQuery, params: dict[str, Any]) 
     if q.organisation:
         org = q.organisation.strip()
         variants = [org, "1" + org, "2" + org, "3" + org]
-        where.append(f"e.org_id IN {_in_list('org', variants, params)}")
+        where.append(f"e.org_id IN {in_list('org', variants, params)}")
     if q.national_id:
         where.append("e.national_id = :national_id")
         params["national_id"] = q.national_id.strip()
@@ -171,10 +181,10 @@ async def _where(session: AsyncSession, q: SearchQuery, params: dict[str, Any]) 
                      "e.national_id <> '' AND EXISTS (SELECT 1 FROM dir_practitioner p "
                      "WHERE p.national_id = e.national_id))")
     if q.visible_addresses is not None:
-        keys = _in_list("vk", [f"M:{a.lower()}" for a in sorted(q.visible_addresses)], params)
-        people = await _visible_people(session, q.visible_addresses)
+        keys = in_list("vk", [f"M:{a.lower()}" for a in sorted(q.visible_addresses)], params)
+        people = await visible_people(session, q.visible_addresses)
         where.append(f"(e.entry_key IN {keys} OR (e.entry_type = 'A' AND e.national_id IN "
-                     f"{_in_list('vp', people, params)}))")
+                     f"{in_list('vp', people, params)}))")
     return where
 
 
@@ -206,7 +216,7 @@ async def _person_mailboxes(session: AsyncSession, ids: Sequence[str]
     params: dict[str, Any] = {"false": False}
     rows = await session.execute(text(
         "SELECT national_id, address, mailbox_kind FROM dir_entry WHERE entry_type = 'M' "
-        f"AND liste_rouge = :false AND national_id IN {_in_list('n', sorted(set(ids)), params)} "
+        f"AND liste_rouge = :false AND national_id IN {in_list('n', sorted(set(ids)), params)} "
         "ORDER BY address"), params)
     for nat, address, kind in rows:
         out.setdefault(nat, []).append(MailboxRef(address, kind))
@@ -220,9 +230,7 @@ async def _search(session: AsyncSession, q: SearchQuery) -> SearchPage:
     where = await _where(session, q, params)
     toks = tokens(q.text)[:MAX_TOKENS]
     dialect = session.bind.dialect.name
-    cols = ", ".join(f"e.{c}" for c in _HIT_COLUMNS)
     if toks:
-        params["match"] = _match_expression(dialect, toks)
         params["qn"] = norm(q.text)
         params["t0"] = toks[0]
         params["t0len"] = len(toks[0])
@@ -233,11 +241,11 @@ async def _search(session: AsyncSession, q: SearchQuery) -> SearchPage:
         if dialect == "sqlite":
             # CROSS JOIN pins the order: the full-text match drives, the filters follow
             source = "dir_entry_fts CROSS JOIN dir_entry e ON e.id = dir_entry_fts.rowid"
+            params["match"] = _match_expression(dialect, toks)
             where.insert(0, "dir_entry_fts MATCH :match")
         else:
             source = "dir_entry e"
-            where.insert(0, "to_tsvector('simple'::regconfig, e.search_text) @@ "
-                            "to_tsquery('simple'::regconfig, :match)")
+            where.insert(0, text_condition(dialect, toks, params))
         order = f"{rank}, e.sort_key, e.id"
     else:
         source = "dir_entry e"
@@ -253,7 +261,7 @@ async def _search(session: AsyncSession, q: SearchQuery) -> SearchPage:
         # SQLite's planner would rather skip-scan a filter index and sort: pin the name index
         hint = " INDEXED BY ix_dir_entry_sort_key" if dialect == "sqlite" else ""
         found = (await session.execute(text(
-            f"SELECT {cols} FROM dir_entry e{hint} WHERE {' AND '.join(fast)} "
+            f"SELECT {_HIT_SELECT} FROM dir_entry e{hint} WHERE {' AND '.join(fast)} "
             "ORDER BY e.sort_key, e.id LIMIT :limit OFFSET :offset"), fast_params)).all()
         if len(found) > offset + limit:
             rows = found[offset:]
@@ -261,7 +269,7 @@ async def _search(session: AsyncSession, q: SearchQuery) -> SearchPage:
             order = ("CASE WHEN e.sort_key >= :lo AND e.sort_key < :hi THEN 0 ELSE 1 END, "
                      "e.sort_key, e.id")
     if rows is None:
-        sql = (f"SELECT {cols} FROM {source} WHERE {' AND '.join(where)} "
+        sql = (f"SELECT {_HIT_SELECT} FROM {source} WHERE {' AND '.join(where)} "
                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
         rows = (await session.execute(text(sql), params)).all()
     has_more = len(rows) > limit

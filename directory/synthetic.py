@@ -18,7 +18,7 @@ from typing import IO
 
 from directory.communes import COMMUNES
 from directory.formats import MAILBOX_HEADER, PS_HEADER
-from directory.normalize import luhn_check_digit, norm
+from directory.normalize import department_of, luhn_check_digit, norm
 
 TIMESTAMP = "202501150000"
 
@@ -115,12 +115,6 @@ DEPT_NAMES = {
 }
 
 
-def _dept(postcode: str, insee: str) -> str:
-    if insee.startswith("2A") or insee.startswith("2B"):
-        return insee[:2]
-    return postcode[:3] if postcode.startswith("97") else postcode[:2]
-
-
 def _with_luhn(body: str) -> str:
     return body + luhn_check_digit(body)
 
@@ -151,7 +145,7 @@ class _Gen:
         """A cabinet, a pharmacy or a hospital at a place, with consistent identifiers."""
         self.struct_serial += 1
         postcode, insee, city = place
-        dept = _dept(postcode, insee)
+        dept = department_of(postcode)
         siren = _with_luhn(f"{(self.struct_serial * 104729) % 100_000_000:08d}")
         siret = _with_luhn(f"{siren}{self.struct_serial % 10000:04d}")
         finess = ""
@@ -244,7 +238,7 @@ def generate(persons: int, mailboxes: int, seed: int) -> Iterator[tuple[str, str
         spec = r.choices(SPECIALTIES, g.spec_weights)[0] if prof[0] == "10" else None
         place = g.place()
         if r.random() < 0.05 and prof[0] not in ("10", "21", "40", "50"):
-            adeli = g.adeli(_dept(place[0], place[1]), prof[0])
+            adeli = g.adeli(department_of(place[0]), prof[0])
             nat = ("0", adeli, "0" + adeli)
         else:
             rpps = g.rpps()

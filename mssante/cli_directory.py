@@ -2,69 +2,52 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from mssante.context import ConfigOption, console, err, run, settings_or_exit
 
 directory_app = typer.Typer(help="The practitioner directory: import national files, search.",
                             no_args_is_help=True)
 
 
-class _LazyConsole:
-    """Rich console created at use, so the terminal width is read when a command runs."""
-
-    def print(self, *args: Any, **kwargs: Any) -> None:
-        Console().print(*args, **kwargs)
-
-
-console = _LazyConsole()
-
-ConfigOption = typer.Option(None, "--config", "-c", help="Configuration file "
-                            "(default: $MSSANTE_CONFIG)", envvar="MSSANTE_CONFIG")
-
-
-def _sessions(config: Path | None) -> tuple[Any, Any]:
-    from config import ConfigError, load_settings
+def _with_directory(config: Path | None, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``fn(session_factory)`` on the configured database, the engine disposed after."""
     from config.loader import database_url
     from mailserver.store.engine import create_engine, session_factory
 
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    engine = create_engine(database_url(settings))
-    return engine, session_factory(engine)
+    settings = settings_or_exit(config)
+    engine = create_engine(database_url(settings), pool_size=settings.database.pool_size)
+
+    async def main() -> Any:
+        try:
+            return await fn(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return run(main())
 
 
 @directory_app.command("import")
 def import_cmd(
     files: list[Path] = typer.Argument(..., help="National files (.txt or .zip)", exists=True,
                                        dir_okay=False),
-    config: Path | None = ConfigOption,
+    config: ConfigOption = None,
     show_rejected: int = typer.Option(20, help="How many rejected lines to list"),
 ) -> None:
     """Import Extraction_Correspondance_MSSante and/or PS_LibreAcces files (full snapshots)."""
     from directory import DirectoryImportError, import_files
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    engine, sessions = _sessions(config)
-
-    async def run() -> Any:
-        try:
-            return await import_files(sessions, files)
-        finally:
-            await engine.dispose()
-
     try:
-        report = asyncio.run(run())
+        report = _with_directory(config, lambda sessions: import_files(sessions, files))
     except DirectoryImportError as exc:
-        console.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     for f in report.files:
         if f.skipped:
@@ -93,23 +76,15 @@ def search_cmd(
     organisation: str | None = typer.Option(None, help="FINESS, SIRET or SIREN"),
     limit: int = typer.Option(20, min=1, max=100),
     offset: int = typer.Option(0, min=0),
-    config: Path | None = ConfigOption,
+    config: ConfigOption = None,
 ) -> None:
     """Search the directory as the webmail's address completion does."""
     from directory import SearchQuery, search
 
-    engine, sessions = _sessions(config)
-
-    async def run() -> Any:
-        try:
-            return await search(sessions, SearchQuery(
-                text=text, profession=profession, specialty=specialty, postcode=postcode,
-                department=department, kind=kind, organisation=organisation, limit=limit,
-                offset=offset))
-        finally:
-            await engine.dispose()
-
-    page = asyncio.run(run())
+    page = _with_directory(config, lambda sessions: search(sessions, SearchQuery(
+        text=text, profession=profession, specialty=specialty, postcode=postcode,
+        department=department, kind=kind, organisation=organisation, limit=limit,
+        offset=offset)))
     table = Table("name", "profession / specialty", "organisation", "place", "mailboxes")
     for h in page.hits:
         table.add_row(h.name, " / ".join(p for p in (h.profession, h.specialty) if p),
@@ -122,19 +97,11 @@ def search_cmd(
 
 
 @directory_app.command("stats")
-def stats_cmd(config: Path | None = ConfigOption) -> None:
+def stats_cmd(config: ConfigOption = None) -> None:
     """Counts of practitioners, activities and mailboxes by kind."""
     from directory import stats
 
-    engine, sessions = _sessions(config)
-
-    async def run() -> Any:
-        try:
-            return await stats(sessions)
-        finally:
-            await engine.dispose()
-
-    st = asyncio.run(run())
+    st = _with_directory(config, stats)
     table = Table("what", "count")
     table.add_row("practitioners", str(st.practitioners))
     table.add_row("activities", str(st.activities))
