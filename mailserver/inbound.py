@@ -21,14 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from mailserver.headers import split_headers
+from crypto import peer_certificate, subject_dn
+from mailserver.headers import MessageHeaders, parse_headers, split_headers
 from mailserver.services import MailServices
 from mailserver.store import AccountInfo
-from mailserver.trust import TrustSpace, normalize_dn
+from mailserver.trust import TrustSpace
+
+if TYPE_CHECKING:
+    from mailserver.smtp.state import MssEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +51,9 @@ def _as_certificate(peer: object) -> x509.Certificate | None:
         return peer
     if isinstance(peer, bytes):
         return x509.load_der_x509_certificate(peer)
-    getpeercert = getattr(peer, "getpeercert", None)
-    if getpeercert is None:
+    if getattr(peer, "getpeercert", None) is None:
         raise TypeError(f"not an SSL object or certificate: {type(peer).__name__}")
-    der = getpeercert(binary_form=True)
-    return x509.load_der_x509_certificate(der) if der else None
+    return peer_certificate(cast(ssl.SSLObject, peer))  # an SSL object (or look-alike)
 
 
 def _chains_to(cert: x509.Certificate, cas: list[x509.Certificate]) -> bool:
@@ -67,11 +70,6 @@ def _chains_to(cert: x509.Certificate, cas: list[x509.Certificate]) -> bool:
             continue
         return True
     return False
-
-
-def peer_dn(peer: object) -> str | None:
-    cert = _as_certificate(peer)
-    return cert.subject.rfc4514_string() if cert is not None else None
 
 
 def check_peer(trust: TrustSpace, peer: ssl.SSLObject | x509.Certificate | object | None,
@@ -94,11 +92,10 @@ def check_peer(trust: TrustSpace, peer: ssl.SSLObject | x509.Certificate | objec
         return "a client certificate from the trust space's CA is required"
     if ca_certs is not None and not _chains_to(cert, ca_certs):
         return "client certificate does not chain to the trust space's CA"
-    dn = cert.subject.rfc4514_string()
+    dn = subject_dn(cert)
     lst = trust.current
     if not mail_from_domain:
-        wanted = normalize_dn(dn)
-        if any(wanted in lst.dns_for(d) for d in lst.domains):
+        if lst.lists_dn(dn):
             return None
         return f"certificate DN {dn!r} is not in the trust list"
     if not lst.is_listed(mail_from_domain):
@@ -134,12 +131,17 @@ class DkimKeys:
         self.base_dir = base_dir
         self.resolver = resolver
         self.timeout = timeout
+        self._records: dict[str, bytes] = {}   # static keys, read and parsed once
 
     async def txt(self, name: str) -> bytes | None:
         """The TXT record for `name` (None: no such key). Raises TimeoutError if DNS fails."""
         key = name.lower().rstrip(".")
         if key in self.static:
-            return static_key_record(self.static[key], self.base_dir)
+            record = self._records.get(key)
+            if record is None:
+                record = self._records[key] = static_key_record(self.static[key],
+                                                                self.base_dir)
+            return record
         return await self._dns(key)
 
     async def _dns(self, name: str) -> bytes | None:
@@ -147,9 +149,10 @@ class DkimKeys:
         import dns.exception
         import dns.resolver
 
-        resolver = self.resolver or dns.asyncresolver.Resolver()
+        if self.resolver is None:  # made at the first lookup, then kept
+            self.resolver = dns.asyncresolver.Resolver()
         try:
-            answer = await resolver.resolve(name, "TXT", lifetime=self.timeout)  # type: ignore[attr-defined]
+            answer = await self.resolver.resolve(name, "TXT", lifetime=self.timeout)  # type: ignore[attr-defined]
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return None
         except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
@@ -406,8 +409,7 @@ class MxChecks:
         reason = check_peer(self.services.trust, peer, domain, ca_certs=self.ca_certs())
         if reason is None:
             return None
-        log.warning("mx: refused peer %s for %r: %s", peer_dn(peer) if peer else "-",
-                    domain, reason)
+        log.warning("mx: refused peer %s for %r: %s", _dn_or_dash(peer), domain, reason)
         return f"550 5.7.1 {reason}"
 
     async def dkim(self, raw: bytes, hostname: str) -> tuple[str | None, bytes, DkimResult]:
@@ -421,14 +423,14 @@ class MxChecks:
                 return ("451 4.7.5 DKIM key lookup failed, try again later", header, result)
         return None, header, result
 
-    async def not_yet_delivered(self, accounts: list[AccountInfo], raw: bytes
-                                ) -> list[AccountInfo]:
+    async def not_yet_delivered(self, accounts: list[AccountInfo], raw: bytes,
+                                headers: MessageHeaders | None = None) -> list[AccountInfo]:
+        """`headers`: the message's, when the caller parsed them already."""
         from sqlalchemy import select
 
-        from mailserver.headers import parse_headers
         from mailserver.store.models import MessageRef
 
-        mid = parse_headers(raw).message_id
+        mid = (headers or parse_headers(raw)).message_id
         if not mid or not accounts:
             return accounts
         digest = self.services.delivery.digest(mid)
@@ -441,6 +443,14 @@ class MxChecks:
             log.info("mx: %d recipient(s) already hold this message; not stored again",
                      len(have))
         return [a for a in accounts if a.id not in have]
+
+
+def _dn_or_dash(peer: object) -> str:
+    try:
+        cert = _as_certificate(peer)
+    except (TypeError, ValueError):
+        return "-"
+    return subject_dn(cert) if cert is not None else "-"
 
 
 def _one_line(text: str) -> str:
@@ -598,34 +608,27 @@ async def deliver_dsn(services: MailServices, *, sender: str, original: bytes,
     return True
 
 
-def note_success_request(envelope: object, account: AccountInfo | None, address: str,
-                         rcpt_options: Iterable[str]) -> None:
-    """At RCPT: remember a local recipient whose sender asked NOTIFY=SUCCESS."""
-    if account is None:
-        return
-    try:
-        notify, orcpt, _ = parse_rcpt_dsn(rcpt_options)
-    except DsnParamError:
-        return
-    if "SUCCESS" in notify:
-        wanted = getattr(envelope, "dsn_success", None) or {}
-        wanted[account.id] = (address, orcpt)
-        envelope.dsn_success = wanted  # type: ignore[attr-defined]
+def note_success_request(dsn_success: dict[str, tuple[str, str | None]],
+                         account: AccountInfo | None, address: str,
+                         notify: Iterable[str], orcpt: str | None) -> None:
+    """At RCPT: remember (in `dsn_success`, the envelope's) a local recipient whose sender
+    asked NOTIFY=SUCCESS; `notify` and `orcpt` as parse_rcpt_dsn gave them."""
+    if account is not None and "SUCCESS" in notify:
+        dsn_success[account.id] = (address, orcpt)
 
 
-async def success_notices(services: MailServices, envelope: object, raw: bytes) -> None:
+async def success_notices(services: MailServices, envelope: MssEnvelope, raw: bytes) -> None:
     """After a local delivery: "delivered" reports for the recipients that asked for one."""
-    wanted: dict[str, tuple[str, str | None]] = getattr(envelope, "dsn_success", None) or {}
-    delivered = {a.id for a in getattr(envelope, "local", [])}
+    wanted = envelope.dsn_success
+    delivered = {a.id for a in envelope.local}
     statuses = [RecipientStatus(address=addr, action="delivered", status="2.0.0",
                                 orcpt=orcpt, last_attempt=datetime.now(UTC))
                 for acc_id, (addr, orcpt) in wanted.items() if acc_id in delivered]
     if not statuses:
         return
-    params = getattr(envelope, "params", None) or {}
     try:
-        await deliver_dsn(services, sender=getattr(envelope, "mail_from", "") or "",
+        await deliver_dsn(services, sender=envelope.mail_from or "",
                           original=raw, statuses=statuses,
-                          params={"envid": params.get("envid"), "ret": "HDRS"})
+                          params={"envid": envelope.params.get("envid"), "ret": "HDRS"})
     except Exception:  # a success report must never turn a delivery into a failure
         log.exception("success DSN not sent")

@@ -39,8 +39,15 @@ class TrustList:
     _dns: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def __post_init__(self) -> None:
+        self._all_dns: set[str] = set()   # every DN of the list, for lists_dn
         for e in self.entries:
-            self._dns[normalize_domain(e.domain)].add(normalize_dn(e.dn))
+            dn = normalize_dn(e.dn)
+            self._dns[normalize_domain(e.domain)].add(dn)
+            self._all_dns.add(dn)
+
+    def lists_dn(self, dn: str) -> bool:
+        """Is this certificate DN listed for any domain at all?"""
+        return normalize_dn(dn) in self._all_dns
 
     def is_listed(self, domain: str) -> bool:
         return normalize_domain(domain) in self._dns

@@ -108,10 +108,14 @@ def queue_delete(entry_id: str, config: ConfigOption = None,
 
     async def go(svc: MailServices) -> None:
         e = await _find(svc, entry_id)
-        if e.status == "sending":
-            err.print("[red]entry is being sent right now; try again in a moment[/red]")
-            raise typer.Exit(1)
-        await delete_entry(svc.store, e.id)
+        try:  # refused inside the delete transaction while a worker is sending it
+            await delete_entry(svc.store, e.id)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        except LookupError:
+            err.print(f"[red]no queue entry {entry_id}[/red]")
+            raise typer.Exit(1) from None
         console.print(f"deleted {e.id}")
 
     if not yes and not typer.confirm(f"delete queue entry {entry_id}?"):

@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 
 from config import Settings
-from crypto import load_certificate, subject_dn
 from mailserver.trust import (
     TrustEntry,
     TrustList,
@@ -54,7 +53,7 @@ def _write(path: Path, entries: list[TrustEntry]) -> None:
 @trust_app.command("show")
 def trust_show(config: ConfigOption = None) -> None:
     """The list in force: generation date, age, entries, refresh errors, own listing."""
-    from relay.trustlist import check_fresh, list_age, read_status
+    from relay.trustlist import check_fresh, list_age, own_certificate_listing, read_status
 
     settings = settings_or_exit(config)
     path, lst = _load(settings)
@@ -84,18 +83,17 @@ def trust_show(config: ConfigOption = None) -> None:
     console.print(table)
     console.print(f"{len(lst.domains)} domains, {len(lst.entries)} entries")
     try:
-        cert = load_certificate(settings.relay.client_certificate)
-        own = subject_dn(cert)
+        own, expires, listed = own_certificate_listing(settings, lst)
     except (OSError, ValueError):
-        cert, own = None, None
-    if cert is not None and own:
+        return
+    if own:
         console.print(f"this operator's certificate DN: {own}")
-        days = (cert.not_valid_after_utc - datetime.now(UTC)).days
+        days = (expires - datetime.now(UTC)).days
         colour = "red" if days < 30 else "green"
-        console.print(f"  expires {cert.not_valid_after_utc.date()} "
+        console.print(f"  expires {expires.date()} "
                       f"([{colour}]in {days} days[/{colour}])")
-        for d in settings.local_domains:
-            mark = "[green]listed[/green]" if lst.allows(d, own) \
+        for d, ok in listed.items():
+            mark = "[green]listed[/green]" if ok \
                 else "[red]NOT listed (peers will refuse this node's mail)[/red]"
             console.print(f"  {d}: {mark}")
 

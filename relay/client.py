@@ -126,8 +126,8 @@ class PeerConnection:
         smtp = self.smtp
         try:
             try:
-                await smtp.mail(mail_from, options=mail_options if self.supports_dsn
-                                else [o for o in mail_options if not _is_dsn(o)])
+                # mail_options only ever carry RET and ENVID (DSN): dropped without DSN.
+                await smtp.mail(mail_from, options=mail_options if self.supports_dsn else [])
             except aiosmtplib.SMTPSenderRefused as exc:
                 reply = Reply(exc.code, exc.message)
                 await self._reset()
@@ -181,10 +181,6 @@ class PeerConnection:
             self.smtp.close()
 
 
-def _is_dsn(option: str) -> bool:
-    return option.upper().startswith(("RET=", "ENVID="))
-
-
 class ConnectionPool:
     """At most `cap` connections per destination host; idle ones are reused."""
 
@@ -198,7 +194,6 @@ class ConnectionPool:
         self._sems: dict[Hop, asyncio.Semaphore] = {}
         self._idle: dict[Hop, list[PeerConnection]] = defaultdict(list)
         self.opened = 0  # connections opened so far (tests and metrics)
-        self.in_use: dict[Hop, int] = defaultdict(int)
 
     @asynccontextmanager
     async def connection(self, hop: Hop) -> AsyncIterator[PeerConnection]:
@@ -217,13 +212,11 @@ class ConnectionPool:
                     hop, self.ctx, local_hostname=self.local_hostname,
                     connect_timeout=self.connect_timeout, command_timeout=self.command_timeout)
                 self.opened += 1
-            self.in_use[hop] += 1
             ok = False
             try:
                 yield conn
                 ok = True
             finally:
-                self.in_use[hop] -= 1
                 if ok and not conn.broken and conn.smtp.is_connected:
                     conn.last_used = time.monotonic()
                     idle.append(conn)

@@ -45,8 +45,15 @@ class Router:
                  timeout: float = 10.0) -> None:
         self.routes = {normalize_domain(k) if k != "*" else "*": parse_hop(v)
                        for k, v in routes.items()}
-        self.resolver = resolver
+        self._resolver = resolver
         self.timeout = timeout
+
+    @property
+    def resolver(self) -> object:
+        """The resolver given, else one made at the first DNS lookup and kept."""
+        if self._resolver is None:
+            self._resolver = dns.asyncresolver.Resolver()
+        return self._resolver
 
     async def hops(self, domain: str) -> list[Hop]:
         """Hosts to try in order (static route, else MX by preference, else the A record)."""
@@ -55,9 +62,8 @@ class Router:
             return [self.routes[dom]]
         if "*" in self.routes:
             return [self.routes["*"]]
-        resolver = self.resolver or dns.asyncresolver.Resolver()
         try:
-            answer = await resolver.resolve(dom, "MX", lifetime=self.timeout)  # type: ignore[attr-defined]
+            answer = await self.resolver.resolve(dom, "MX", lifetime=self.timeout)  # type: ignore[attr-defined]
         except dns.resolver.NXDOMAIN:
             raise RouteError(f"domain {dom} does not exist (DNS)", permanent=True) from None
         except dns.resolver.NoAnswer:

@@ -80,6 +80,19 @@ def fetch_https(url: str, ca_file: Path, timeout: float = 30.0) -> bytes:
     return bytes(data)
 
 
+def own_certificate_listing(settings: Settings, trust_list: TrustList
+                            ) -> tuple[str, datetime, dict[str, bool]]:
+    """This operator's certificate (``relay.client_certificate``): its subject DN, its expiry
+    and, for every local domain (the patient domain included), whether the list has it.
+    Raises OSError or ValueError when the certificate cannot be read."""
+    from crypto import load_certificate, subject_dn
+
+    cert = load_certificate(settings.relay.client_certificate)
+    dn = subject_dn(cert)
+    return dn, cert.not_valid_after_utc, {d: trust_list.allows(d, dn)
+                                          for d in settings.local_domains}
+
+
 @dataclass
 class RefreshStatus:
     source: str

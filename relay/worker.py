@@ -16,22 +16,21 @@ import logging
 import socket
 from collections import defaultdict
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 
 from crypto import open_with_secret
 from mailserver.delivery import queue_aad
-from mailserver.headers import split_headers
-from mailserver.inbound import mail_dsn_options, rcpt_dsn_options, xtext_decode
+from mailserver.headers import parse_headers
+from mailserver.inbound import RecipientStatus, mail_dsn_options, rcpt_dsn_options, wants
+from mailserver.inbound import deliver_dsn as send_dsn
 from mailserver.services import MailServices
+from mailserver.smtp.recipients import domain_of
 from mailserver.trust import normalize_domain
 from relay import queue as q
 from relay.client import ConnectionPool, PeerConnection, Reply, TempFailure, client_tls_context
-from relay.dsn import RecipientStatus, wants
-from relay.notify import send_dsn
 from relay.routes import Hop, RouteError, Router
 from relay.signing import DkimSigner
-from relay.trustlist import TrustRefresher
+from relay.trustlist import TrustRefresher, own_certificate_listing
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL = 32
@@ -41,10 +40,6 @@ def node_id_for(services: MailServices) -> str:
     s = services.settings
     text = f"{socket.gethostname()}|{s.config_file}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _domain(address: str) -> str:
-    return normalize_domain(address.rpartition("@")[2])
 
 
 class RelayWorker:
@@ -84,22 +79,20 @@ class RelayWorker:
 
     def _check_own_certificate(self) -> None:
         """SELF-LISTING (domain.md §11.6): our DN must be listed; warn 30 days before expiry."""
-        from crypto import load_certificate
-
         try:
-            cert = load_certificate(self.settings.relay.client_certificate)
+            dn, expires, listed = own_certificate_listing(self.settings,
+                                                          self.services.trust.current)
         except (OSError, ValueError) as exc:
             log.error("relay: cannot read the operator certificate: %s", exc)
             return
-        dn = cert.subject.rfc4514_string()
-        for d in self.settings.server.domains:
-            if not self.services.trust.current.allows(d, dn):
+        for d, ok in listed.items():
+            if not ok:
                 log.error("relay: this node's certificate DN %r is not listed for %s in the "
                           "trust list: peers will refuse its mail", dn, d)
-        days = (cert.not_valid_after_utc - q.utcnow()).days
+        days = (expires - q.utcnow()).days
         if days < 30:
             log.warning("relay: the operator certificate expires in %d days (%s)", days,
-                        cert.not_valid_after_utc.date())
+                        expires.date())
 
     def wake(self) -> None:
         self._wake.set()
@@ -184,7 +177,7 @@ class RelayWorker:
         by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in recips:
             if r.get("status", q.QUEUED) == q.QUEUED:
-                by_domain[_domain(r["address"])].append(r)
+                by_domain[domain_of(r["address"])].append(r)
 
         # Route every domain; outside the trust space: fail now, no connection.
         by_hop: dict[tuple[Hop, ...], list[str]] = defaultdict(list)
@@ -210,12 +203,13 @@ class RelayWorker:
         if newly_failed:
             await q.save_recipients(svc.store, claim.id, self.node_id, recips)
 
-        signed = self.signer.sign(raw, self._signing_domain(raw, claim.sender))
-        results = await asyncio.gather(*(
-            self._deliver(claim, hops, doms, by_domain, signed, now, newly_failed,
-                          newly_relayed)
-            for hops, doms in by_hop.items()))
-        errors += [e for e in results if e]
+        if by_hop:
+            signed = self.signer.sign(raw, self._signing_domain(raw, claim.sender))
+            results = await asyncio.gather(*(
+                self._deliver(claim, hops, doms, by_domain, signed, now, newly_failed,
+                              newly_relayed)
+                for hops, doms in by_hop.items()))
+            errors += [e for e in results if e]
         await self._conclude(claim, raw, recips, newly_failed, newly_relayed, errors)
 
     async def _deliver(self, claim: q.Claim, hops: tuple[Hop, ...], doms: list[str],
@@ -237,19 +231,20 @@ class RelayWorker:
                             r["remote"] = msg
                         last_error = msg
                     if not allowed:
-                        raise TempFailure(last_error or "peer not trusted")
+                        # Each domain keeps its own "not listed for" reply (a TempFailure
+                        # here gave every one the last domain's); the connection is dropped.
+                        conn.broken = True
+                        log.info("relay: %s: %s", hop, last_error)
+                        continue
                     rs = [r for d in allowed for r in by_domain[d]
                           if r.get("status", q.QUEUED) == q.QUEUED]
-                    if not rs:
-                        doms = refused
-                        if not doms:
-                            return None
-                        continue
-                    await self._transaction(claim, conn, rs, signed, now, newly_failed,
-                                            newly_relayed)
-                    doms = refused
-                    if not doms:
-                        return None
+                    if rs:
+                        await self._transaction(claim, conn, rs, signed, now, newly_failed,
+                                                newly_relayed)
+                # The domains this peer may not serve go on to the next hop.
+                doms = refused
+                if not doms:
+                    return None
             except TempFailure as exc:
                 last_error = str(exc)
                 log.info("relay: %s: %s", hop, exc)
@@ -297,15 +292,12 @@ class RelayWorker:
         r["at"] = now.isoformat()
 
     def _signing_domain(self, raw: bytes, sender: str) -> str:
-        from email.parser import BytesHeaderParser
-
-        local = [normalize_domain(d) for d in self.settings.local_domains]
-        hdrs = BytesHeaderParser().parsebytes(split_headers(raw))
-        for cand in (parseaddr(str(hdrs.get("From", "")))[1], sender):
-            dom = _domain(cand) if "@" in (cand or "") else ""
-            if dom in local:
-                return dom
-        return local[0]
+        """The From domain when it is ours, else the sender's, else our first domain."""
+        trust = self.services.trust
+        for cand in (*parse_headers(raw).from_addresses[:1], sender):
+            if "@" in cand and trust.is_local(domain_of(cand)):
+                return domain_of(cand)
+        return normalize_domain(self.settings.local_domains[0])
 
     def _retry_delay(self, attempts: int) -> int:
         sched = self.settings.relay.retry_schedule or [300]
@@ -379,7 +371,7 @@ class RelayWorker:
 
     def _status(self, r: dict[str, Any], action: str,
                 until: datetime | None = None) -> RecipientStatus:
-        code = r.get("code") or ("4.4.1" if action == "delayed" else "2.0.0")
+        code = r.get("code") or "2.0.0"
         if action == "delayed":
             remote = r.get("remote") or ""
             code = _enhanced(Reply(450, remote.partition(" ")[2]), "4.4.1") \
@@ -393,19 +385,12 @@ class RelayWorker:
 
 
 def dsn_params(params: dict[str, Any]) -> dict[str, str]:
-    """RET and ENVID as stored by the SMTP layer ("ret"/"envid" decoded, or the raw
-    "RET"/"ENVID" parameters with ENVID still in xtext)."""
+    """RET and ENVID as the SMTP layer stores them ("ret", "envid", decoded)."""
     out: dict[str, str] = {}
-    ret = params.get("ret") or params.get("RET")
-    if ret:
-        out["ret"] = str(ret).upper()
+    if params.get("ret"):
+        out["ret"] = str(params["ret"]).upper()
     if params.get("envid"):
         out["envid"] = str(params["envid"])
-    elif params.get("ENVID"):
-        try:
-            out["envid"] = xtext_decode(str(params["ENVID"]))
-        except ValueError:
-            pass
     return out
 
 

@@ -27,14 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mailserver.smtp")
 
 
-def rcpt_params(options: list[str]) -> dict[str, str]:
-    out = {}
-    for opt in options:
-        key, _, value = opt.partition("=")
-        out[key.upper()] = value
-    return out
-
-
 class BaseHandler:
     def __init__(self, services: MailServices) -> None:
         self.services = services
@@ -110,7 +102,8 @@ class SubmissionHandler(BaseHandler):
         assert login is not None
         if any(a.lower() == address.lower() for a in envelope.rcpt_tos):
             return self.record(envelope, address, codes.RCPT_OK)
-        route = await submission_route(self.services, address, rcpt_params(rcpt_options))
+        notify, orcpt = envelope.rcpt_dsn   # parsed by the protocol
+        route = await submission_route(self.services, address, notify, orcpt)
         if not route.accepted:
             return self.record(envelope, address, route.reply)
         if login.account.is_patient:
@@ -121,7 +114,8 @@ class SubmissionHandler(BaseHandler):
         refused = self.patient_size_refusal(envelope, address)
         if refused is not None:
             return self.record(envelope, address, refused)
-        note_success_request(envelope, route.local, address, rcpt_options)  # relay (issue 5)
+        note_success_request(envelope.dsn_success, route.local, address, notify,
+                             orcpt)  # relay (issue 5)
         return self.accept(envelope, address, route)
 
     async def handle_DATA(self, server: MssSMTP, session: MssSession,
@@ -183,24 +177,20 @@ class InboundHandler(BaseHandler):
         """Is the TLS peer allowed to send for `domain`? Its certificate must chain to the
         pinned CA and its DN be listed for the domain ("" for a null sender: any domain)."""
         # The certificate cannot change within a TLS session: decide once per domain.
-        verdicts: dict[str, str | None] = session.__dict__.setdefault("peer_verdicts", {})
+        verdicts = session.peer_verdicts
         if domain not in verdicts:
             verdicts[domain] = self.mx_checks.peer_refusal(server._ssl_object(), domain)
         return verdicts[domain]
 
     async def handle_MAIL(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
                           address: str, mail_options: list[str]) -> str:
-        if address:
-            domain = domain_of(address)
-            if not self.services.trust.is_trusted(domain):
-                return codes.UNTRUSTED_SENDER.format(domain=domain)
-            refused = await self.check_peer(server, session, domain)
-            if refused is not None:
-                return refused
-        else:  # relay (issue 5): a null sender still needs a listed certificate
-            refused = await self.check_peer(server, session, "")
-            if refused is not None:
-                return refused
+        # relay (issue 5): a null sender ("" domain) still needs a listed certificate.
+        domain = domain_of(address) if address else ""
+        if domain and not self.services.trust.is_trusted(domain):
+            return codes.UNTRUSTED_SENDER.format(domain=domain)
+        refused = await self.check_peer(server, session, domain)
+        if refused is not None:
+            return refused
         envelope.mail_from = address
         return codes.SENDER_OK
 
@@ -214,16 +204,18 @@ class InboundHandler(BaseHandler):
         refused = self.patient_size_refusal(envelope, address)
         if refused is not None:
             return self.record(envelope, address, refused)
-        note_success_request(envelope, route.local, address, rcpt_options)  # relay (issue 5)
+        notify, orcpt = envelope.rcpt_dsn   # parsed by the protocol
+        note_success_request(envelope.dsn_success, route.local, address, notify,
+                             orcpt)  # relay (issue 5)
         return self.accept(envelope, address, route)
 
     async def handle_DATA(self, server: MssSMTP, session: MssSession,
                           envelope: MssEnvelope) -> str:
         assert isinstance(envelope.original_content, bytes)
         raw = envelope.original_content
+        headers = parse_headers(raw)   # once: duplicate check and delivery use them too
         if not envelope.mail_from:
             # A bounce (null sender): its From: must still come from the trust space.
-            headers = parse_headers(raw)
             for address in headers.from_addresses[:1] or ["@"]:
                 domain = domain_of(address)
                 if not self.services.trust.is_trusted(domain):
@@ -236,9 +228,11 @@ class InboundHandler(BaseHandler):
         refused, auth_results, _ = await self.mx_checks.dkim(raw, server.hostname)
         if refused is not None:
             return refused
-        envelope.local = await self.mx_checks.not_yet_delivered(envelope.local, raw)
+        envelope.local = await self.mx_checks.not_yet_delivered(envelope.local, raw, headers)
         if not envelope.local and not envelope.remote:
             return f"250 2.0.0 OK: already delivered ({envelope.tx_id})"
         trace = received_header(by=server.hostname, session=session, tx_id=envelope.tx_id,
                                 authenticated=False, hide_client=False)
-        return await self.deliver(envelope, trace + auth_results + raw)
+        # The Received and Authentication-Results lines added in front change no field
+        # that MessageHeaders holds: the headers parsed above are still the message's.
+        return await self.deliver(envelope, trace + auth_results + raw, headers=headers)

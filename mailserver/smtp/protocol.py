@@ -17,8 +17,8 @@ import logging
 import ssl
 from base64 import b64decode
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult
 
@@ -34,6 +34,7 @@ from mailserver.smtp.state import ListenerKind, MssEnvelope, MssSession, TlsInfo
 from mailserver.smtp.trace import log_transaction
 
 log = logging.getLogger("mailserver.smtp")
+T = TypeVar("T")
 
 # RFC 3207 §4: before STARTTLS on the submission port, only these (AUTH gets its 538).
 BEFORE_TLS = frozenset({"EHLO", "HELO", "NOOP", "QUIT", "STARTTLS", "RSET", "AUTH", "HELP"})
@@ -167,9 +168,6 @@ class MssSMTP(SMTP):
         log.info("smtp %s: client %s silent for %ss, closing", self.kind.value,
                  self.sess.client_ip, self.limits.smtp_timeout)
         self._say_and_close(codes.TIMEOUT)
-
-    def _touch(self) -> None:
-        self._reset_timeout()
 
     # -- replies ------------------------------------------------------------------------
 
@@ -393,6 +391,36 @@ class MssSMTP(SMTP):
             out[key.upper()] = value
         return out
 
+    async def _path_and_params(self, arg: str | None, keyword: str, *, null_ok: bool,
+                               allowed: frozenset[str]) -> tuple[str, str, dict[str, str]] | None:
+        """MAIL/RCPT argument: (address, parameters text, parameters by upper-case name), or
+        None once the error reply has been pushed."""
+        syntax = codes.SYNTAX_MAIL if keyword == "FROM:" else codes.SYNTAX_RCPT
+        parsed = self._path(arg, keyword, null_ok=null_ok)
+        if isinstance(parsed, str):
+            await self.push(parsed)
+            return None
+        address, rest = parsed
+        params = self._params(rest)
+        if params is None or (params and not self.sess.extended_smtp):
+            await self.push(syntax)
+            return None
+        for name in params:
+            if name not in allowed:
+                await self.push(codes.UNKNOWN_PARAMETER.format(name=name))
+                return None
+        return address, rest, params
+
+    async def _dsn_params(self, parse: Callable[[Iterable[str]], T], params: dict[str, str],
+                          names: Iterable[str]) -> T | None:
+        """RFC 3461 parameters `names` parsed by `parse`, or None once 501 has been pushed."""
+        wanted = set(names)
+        try:
+            return parse(f"{k}={v}" for k, v in params.items() if k in wanted)
+        except DsnParamError as exc:
+            await self.push(f"501 5.5.4 {exc}")
+            return None
+
     def _path(self, arg: str | None, keyword: str, *, null_ok: bool
               ) -> tuple[str, str] | str:
         """(address, parameters text) or an error reply."""
@@ -426,19 +454,10 @@ class MssSMTP(SMTP):
             if login is None:
                 await self.push(codes.AUTH_REQUIRED)
                 return
-        parsed = self._path(arg, "FROM:", null_ok=True)
-        if isinstance(parsed, str):
-            await self.push(parsed)
+        parsed = await self._path_and_params(arg, "FROM:", null_ok=True, allowed=MAIL_PARAMS)
+        if parsed is None:
             return
-        address, rest = parsed
-        params = self._params(rest)
-        if params is None or (params and not self.sess.extended_smtp):
-            await self.push(codes.SYNTAX_MAIL)
-            return
-        for name in params:
-            if name not in MAIL_PARAMS:
-                await self.push(codes.UNKNOWN_PARAMETER.format(name=name))
-                return
+        address, rest, params = parsed
         env = self.env
         if "SIZE" in params:
             if not params["SIZE"].isdigit():
@@ -457,13 +476,10 @@ class MssSMTP(SMTP):
             return
         env.smtp_utf8 = "SMTPUTF8" in params
         # relay (issue 5): RET and ENVID checked and stored decoded ("ret", "envid").
-        try:
-            dsn, _ = parse_mail_dsn(f"{k}={v}" for k, v in params.items()
-                                    if k in ("RET", "ENVID"))
-        except DsnParamError as exc:
-            await self.push(f"501 5.5.4 {exc}")
+        mail_dsn = await self._dsn_params(parse_mail_dsn, params, ("RET", "ENVID"))
+        if mail_dsn is None:
             return
-        env.params = dsn
+        env.params = mail_dsn[0]
         env.sender_login = login
         status = await self._call_handler_hook("MAIL", address, rest.split())
         env.sender_code = codes.code_of(status)
@@ -479,27 +495,20 @@ class MssSMTP(SMTP):
         if not self.in_transaction():
             await self.push(codes.NEED_MAIL)
             return
-        parsed = self._path(arg, "TO:", null_ok=False)
-        if isinstance(parsed, str):
-            await self.push(parsed)
+        parsed = await self._path_and_params(arg, "TO:", null_ok=False, allowed=RCPT_PARAMS)
+        if parsed is None:
             return
-        address, rest = parsed
-        params = self._params(rest)
-        if params is None or (params and not self.sess.extended_smtp):
-            await self.push(codes.SYNTAX_RCPT)
-            return
-        for name in params:
-            if name not in RCPT_PARAMS:
-                await self.push(codes.UNKNOWN_PARAMETER.format(name=name))
-                return
-        try:  # relay (issue 5): NOTIFY and ORCPT must be well-formed (RFC 3461)
-            parse_rcpt_dsn(f"{k}={v}" for k, v in params.items())
-        except DsnParamError as exc:
-            await self.push(f"501 5.5.4 {exc}")
+        address, rest, params = parsed
+        # relay (issue 5): NOTIFY and ORCPT must be well-formed (RFC 3461); parsed here once,
+        # the RCPT hook finds them in `envelope.rcpt_dsn`.
+        rcpt_dsn = await self._dsn_params(parse_rcpt_dsn, params, RCPT_PARAMS)
+        if rcpt_dsn is None:
             return
         if len(self.env.rcpt_tos) >= self.limits.max_recipients:
             await self.push(codes.TOO_MANY_RECIPIENTS)
             return
+        notify, orcpt, _ = rcpt_dsn
+        self.env.rcpt_dsn = (notify, orcpt)
         status = await self._call_handler_hook("RCPT", address, rest.split())
         await self.push(status)
 
@@ -526,7 +535,7 @@ class MssSMTP(SMTP):
             return
         await self.push(codes.START_DATA)
         result = await read_data(self._reader, max_size=self.limits.max_message_size,
-                                 max_line=self.limits.max_line_length, touch=self._touch)
+                                 max_line=self.limits.max_line_length, touch=self._reset_timeout)
         self._reset_timeout()
         if result.verdict is DataVerdict.OK:
             env.content = env.original_content = result.content

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from mailserver.delivery import RemoteRecipient
-from mailserver.inbound import parse_rcpt_dsn
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.store import AccountInfo
@@ -42,7 +41,7 @@ async def local_route(services: MailServices, address: str) -> Route:
 
 
 async def submission_route(services: MailServices, address: str,
-                           params: dict[str, str]) -> Route:
+                           notify: tuple[str, ...] = (), orcpt: str | None = None) -> Route:
     """Flow 1 (design brief §3): local delivery, relay queue, or refusal."""
     domain = domain_of(address)
     if services.trust.is_local(domain):
@@ -52,9 +51,7 @@ async def submission_route(services: MailServices, address: str,
     check = services.directory_check
     if check is not None and not await check(address.lower()):
         return Route(codes.UNKNOWN_PROFESSIONAL.format(address=address))
-    # relay (issue 5): NOTIFY and ORCPT as RFC 3461 defines them (ORCPT xtext-decoded).
-    notify, orcpt, _ = parse_rcpt_dsn(f"{k}={v}" for k, v in params.items()
-                                      if k in ("NOTIFY", "ORCPT"))
+    # relay (issue 5): NOTIFY and ORCPT as parse_rcpt_dsn gave them (ORCPT xtext-decoded).
     return Route(codes.RCPT_OK, remote=RemoteRecipient(
         address=address, notify=notify, orcpt=orcpt))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -45,6 +45,8 @@ class MssSession(Session):
         self.cert_login: Login | None = None    # from the TLS client certificate
         self.cert_checked = False
         self.auth_failures = 0
+        # MX: check_peer's verdict per MAIL FROM domain ("" for a null sender).
+        self.peer_verdicts: dict[str, str | None] = {}
 
     # aiosmtpd's property logs a deprecation warning on every successful AUTH.
     @property
@@ -80,13 +82,7 @@ class MssEnvelope(Envelope):
         self.to_patient = False
         self.results: list[RecipientResult] = []
         self.sender_code: int | None = None
-
-
-@dataclass
-class MailParams:
-    """MAIL FROM parameters we understand (RFC 1870, 6152, 6531, 3461, 4954)."""
-
-    size: int | None = None
-    body: str = "7BIT"
-    smtputf8: bool = False
-    extra: dict[str, str] = field(default_factory=dict)   # RET, ENVID, AUTH
+        # The current RCPT's NOTIFY and ORCPT (RFC 3461), parsed by the protocol for the hook.
+        self.rcpt_dsn: tuple[tuple[str, ...], str | None] = ((), None)
+        # Local recipients whose sender asked NOTIFY=SUCCESS: account id → (address, ORCPT).
+        self.dsn_success: dict[str, tuple[str, str | None]] = {}

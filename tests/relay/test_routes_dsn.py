@@ -9,7 +9,7 @@ import dns.exception
 import dns.resolver
 import pytest
 
-from relay.dsn import RecipientStatus, build_dsn, wants
+from mailserver.inbound import RecipientStatus, build_dsn, wants
 from relay.routes import Hop, RouteError, Router
 
 

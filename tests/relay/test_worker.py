@@ -163,3 +163,51 @@ async def test_temporary_failure_retries_then_expires(services: MailServices,
         await worker.close()
     finally:
         await peer.close()
+
+
+async def test_peer_refused_for_two_domains_each_keeps_its_own_reply(
+        services: MailServices, doctor: str, tmp_path: Path) -> None:
+    other = "centre-c.test"
+    ctx, dn = _peer_ctx(services, tmp_path, dn_domain="imposteur.test")
+    _trust(services, (PEER, "CN=mail.clinique-b.test,O=B,C=FR"),
+           (other, "CN=mail.centre-c.test,O=C,C=FR"), ("imposteur.test", dn))
+    peer = FakePeer(ctx)
+    port = await peer.start()
+    try:
+        _worker(services, port)  # the relay settings, then both domains to the same peer
+        rs = dataclasses.replace(services.settings.relay, routes={
+            PEER: f"127.0.0.1:{port}", other: f"127.0.0.1:{port}"})
+        object.__setattr__(services.settings, "relay", rs)
+        worker = RelayWorker(services, node_id="test")
+        await _queue(services, [f"x@{PEER}", f"y@{other}"])
+        await worker.run_once()
+        assert "MAIL" not in peer.commands and not peer.messages
+        [e] = await list_queue(services.store)
+        assert e.status == "queued"
+        by_addr = {r["address"]: r["remote"] for r in e.recipients}
+        for address, dom in ((f"x@{PEER}", PEER), (f"y@{other}", other)):
+            assert by_addr[address].startswith("451 4.7.1 "), by_addr[address]
+            assert by_addr[address].endswith(f"not listed for {dom}"), by_addr[address]
+        await worker.close()
+    finally:
+        await peer.close()
+
+
+async def test_claim_due_reads_first_and_delete_refuses_an_entry_being_sent(
+        services: MailServices, doctor: str) -> None:
+    from relay import queue as q
+
+    assert await q.claim_due(services.store, "n1", 5) == []
+    await _queue(services, [f"x@{PEER}"])
+    [claim] = await q.claim_due(services.store, "n1", 5)
+    assert await q.claim_due(services.store, "n2", 5) == []   # leased to n1
+    with pytest.raises(ValueError, match="being sent"):
+        await q.delete_entry(services.store, claim.id)
+    assert await q.save_recipients(services.store, claim.id, "n2", claim.recipients) is False
+    assert await q.finish(services.store, claim.id, "n1", recipients=claim.recipients,
+                          status=q.QUEUED, attempts=1, next_attempt_at=q.utcnow(),
+                          last_error=None, delay_notified=False, drop_content=False)
+    await q.delete_entry(services.store, claim.id)
+    assert await list_queue(services.store) == []
+    with pytest.raises(LookupError):
+        await q.delete_entry(services.store, claim.id)
