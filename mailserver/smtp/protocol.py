@@ -26,10 +26,10 @@ from config import LimitSettings
 from crypto import peer_certificate
 from mailserver.auth import Login
 from mailserver.inbound import DsnParamError, parse_mail_dsn, parse_rcpt_dsn
+from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.smtp.data import DataVerdict, read_data
-from mailserver.smtp.limits import ConnectionRegistry
 from mailserver.smtp.state import ListenerKind, MssEnvelope, MssSession, TlsInfo
 from mailserver.smtp.trace import log_transaction
 
@@ -47,7 +47,7 @@ PATH_COMMAND_LIMIT = 1024   # MAIL/RCPT with their parameters
 
 class MssSMTP(SMTP):
     def __init__(self, handler: Any, *, services: MailServices, kind: ListenerKind,
-                 registry: ConnectionRegistry, tls_context: ssl.SSLContext | None,
+                 registry: ConnectionRegistry[MssSMTP], tls_context: ssl.SSLContext | None,
                  implicit_tls: bool, loop: asyncio.AbstractEventLoop) -> None:
         limits: LimitSettings = services.settings.limits
         # Set before SMTP.__init__, which builds the StreamReader from it.

@@ -23,7 +23,7 @@ TLS_HANDSHAKE_TIMEOUT = 30.0
 class SmtpListener:
     kind: ListenerKind
     server: asyncio.Server
-    registry: ConnectionRegistry
+    registry: ConnectionRegistry[MssSMTP]
     handler: BaseHandler
 
     @property
@@ -113,7 +113,8 @@ async def _listen(services: MailServices, kind: ListenerKind, listener: Listener
                   ctx: ssl.SSLContext, handler: BaseHandler) -> SmtpListener:
     loop = asyncio.get_running_loop()
     limits = services.settings.limits
-    registry = ConnectionRegistry(limits.max_connections, limits.max_connections_per_client)
+    registry: ConnectionRegistry[MssSMTP] = ConnectionRegistry(
+        limits.max_connections, limits.max_connections_per_client)
     implicit = kind is ListenerKind.SUBMISSION_TLS
 
     def factory() -> MssSMTP:
