@@ -27,6 +27,7 @@ test: $(STAMP) test-deps
 test-deps: $(STAMP)
 	./scripts/install-test-deps.sh
 
+## make lint: the gate run before the tests: ruff, then mypy (strict, from pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy config crypto mailserver directory relay webmail mssante

@@ -8,7 +8,7 @@ Patients only ever see the professionals of their own conversations.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -71,7 +71,7 @@ _ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found"
                 405: "not-supported", 422: "invalid"}
 
 
-def fhir_error(status: int, diagnostics: str, headers: dict[str, str] | None = None
+def fhir_error(status: int, diagnostics: str, headers: Mapping[str, str] | None = None
                ) -> JSONResponse:
     resp = _fhir_response(fhir.operation_outcome(_ISSUE_CODES.get(status, "exception"),
                                                  diagnostics), status)
@@ -83,7 +83,7 @@ def fhir_error(status: int, diagnostics: str, headers: dict[str, str] | None = N
 class FhirRoute(APIRoute):
     """Routes whose errors (authentication included) come back as OperationOutcome."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def wrapped(request: Request) -> Response:

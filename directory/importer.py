@@ -42,6 +42,7 @@ from directory.models import (
     ENTRY_ACTIVITY,
     ENTRY_COLUMNS,
     ENTRY_MAILBOX,
+    ENTRY_TABLE,
     PRACTITIONER_COLUMNS,
     DirEntry,
     DirPractitioner,
@@ -511,7 +512,7 @@ class _Bulk:
         self.active = True
         for name in _FTS_TRIGGERS:
             await self.conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        for index in DirEntry.__table__.indexes:
+        for index in ENTRY_TABLE.indexes:
             await self.conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
         await self.conn.commit()
 
@@ -520,7 +521,7 @@ class _Bulk:
             return
         progress.phase("building the search indexes")
         started = time.monotonic()
-        for index in DirEntry.__table__.indexes:
+        for index in ENTRY_TABLE.indexes:
             await self.conn.execute(CreateIndex(index, if_not_exists=True))
             await self.conn.commit()
         # the full-text index and its triggers in one transaction: no change slips between

@@ -10,7 +10,7 @@ case-insensitive on both SQLite (FTS5 over ``search_text``) and PostgreSQL (GIN 
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ENTRY_ACTIVITY = "A"
@@ -115,6 +115,9 @@ class DirEntry(Base):
         Index("ix_dir_entry_kind", "mailbox_kind", "sort_key"),
     )
 
+
+# The Table object itself: declarative types ``__table__`` as a FromClause, which has no indexes.
+ENTRY_TABLE: Table = Base.metadata.tables[DirEntry.__tablename__]
 
 # Columns that the importers fill, in this order (everything but the surrogate id).
 ENTRY_COLUMNS: tuple[str, ...] = tuple(

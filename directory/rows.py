@@ -180,9 +180,9 @@ def ps_rows(layout: Layout, f: Sequence[str], line: str
     id_type, pp_id = get("id_type", ""), get("pp_id", "")
     civility = get("civility", "")
     practice_civility = get("practice_civility", "")
-    person = (national_id, id_type, pp_id, get("civility_code", ""), civility,
+    fields = (national_id, id_type, pp_id, get("civility_code", ""), civility,
               get("practice_civility_code", ""), practice_civility, family, given)
-    person += (row_hash((*person, "")),)
+    person = (*fields, row_hash((*fields, "")))
     # an activity has no identifier of its own: its key is its content
     content_hash = line_hash(line)
     entry = _entry(

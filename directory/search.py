@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from directory.models import ENTRY_ACTIVITY, ENTRY_MAILBOX
@@ -193,6 +193,7 @@ def _hit(row: Any, mailboxes: dict[str, list[MailboxRef]],
     m = row._mapping
     name = " ".join(p for p in (m["given"], m["family"]) if p) or m["display_name"] or " — ".join(
         p for p in (m["service"], m["org_name"] or m["trade_name"]) if p)
+    own: tuple[MailboxRef, ...]
     if m["entry_type"] == ENTRY_MAILBOX:
         own = (MailboxRef(m["address"], m["mailbox_kind"]),)
     else:
@@ -250,7 +251,7 @@ async def _search(session: AsyncSession, q: SearchQuery) -> SearchPage:
     else:
         source = "dir_entry e"
         order = "e.sort_key, e.id"
-    rows: list[Any] | None = None
+    rows: Sequence[Row[Any]] | None = None
     if len(toks) == 1:
         # One word: rank is "name starts with it" first, then the rest, each by name. The
         # first group is an index range on sort_key, so a page inside it never needs the

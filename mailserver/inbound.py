@@ -199,9 +199,10 @@ def _first_signature(raw: bytes) -> dict[bytes, bytes] | None:
     for name, value in headers:
         if name.lower() == b"dkim-signature":
             try:
-                return parse_tag_value(value)
+                tags: dict[bytes, bytes] = parse_tag_value(value)  # dkimpy is untyped
             except Exception:
                 return {}
+            return tags
     return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -10,6 +10,9 @@ from rich.table import Table
 from mailserver.services import MailServices
 from mailserver.store.store import list_queue
 from mssante.context import ConfigOption, console, err, print_table, with_services
+
+if TYPE_CHECKING:
+    from mailserver.store.models import QueueEntry
 
 queue_app = typer.Typer(help="The outbound relay queue.", no_args_is_help=True)
 
@@ -31,17 +34,15 @@ def queue_list(status: Annotated[str | None, typer.Option(
     with_services(config, go)
 
 
-def _find(svc: MailServices, entry_id: str):  # type: ignore[no-untyped-def]
+async def _find(svc: MailServices, entry_id: str) -> QueueEntry:
+    """The entry `entry_id` names (an id or a unique prefix), or exit 1 with a message."""
     from relay.queue import get_entry
 
-    async def go():  # type: ignore[no-untyped-def]
-        e = await get_entry(svc.store, entry_id)
-        if e is None:
-            err.print(f"[red]no queue entry {entry_id} (or the prefix is ambiguous)[/red]")
-            raise typer.Exit(1)
-        return e
-
-    return go()
+    e = await get_entry(svc.store, entry_id)
+    if e is None:
+        err.print(f"[red]no queue entry {entry_id} (or the prefix is ambiguous)[/red]")
+        raise typer.Exit(1)
+    return e
 
 
 @queue_app.command("show")

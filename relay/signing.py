@@ -41,6 +41,6 @@ class DkimSigner:
         include = headers_to_sign(raw)
         if b"from" not in include:
             return raw  # RFC 6376 requires From; an unsigned message is verified as "none"
-        sig = dkim.sign(raw, self.selector, domain.encode("idna"), self.key,
-                        canonicalize=(b"relaxed", b"simple"), include_headers=include)
+        sig: bytes = dkim.sign(raw, self.selector, domain.encode("idna"), self.key,
+                              canonicalize=(b"relaxed", b"simple"), include_headers=include)
         return sig + raw
