@@ -8,6 +8,7 @@ import os
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,11 @@ def _apply_env(section: str, cls: type, values: dict[str, Any],
 class _EnvText(str):
     """A value that came from the environment, as text; converted by field type."""
 
+    var: str  # the variable it came from, named in errors
+
     def __new__(cls, value: str, var: str) -> _EnvText:
         obj = super().__new__(cls, value)
-        obj.var = var  # type: ignore[attr-defined]
+        obj.var = var
         return obj
 
 
@@ -99,63 +102,107 @@ def _path(value: Path, base: Path) -> Path:
 
 
 def _convert(value: Any, hint: Any, base: Path) -> Any:
-    from_env = isinstance(value, _EnvText)
+    """`value` (from TOML, or text from the environment) as the field type `hint`."""
     origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
-        inner = [a for a in args if a is not type(None)][0]
-        if value in ("", None):
-            return None
-        return _convert(value, inner, base)
-    if hint is Listener:
-        return parse_listener(str(value))
-    if hint is bool:
-        if from_env:
-            low = value.lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"expected true or false, got {value!r}")
-        if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if from_env:
-            value = _int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected an integer, got {value!r}")
-        if value < 0:
-            raise ValueError(f"must not be negative, got {value}")
-        return value
-    if hint is float:
-        if from_env:
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected a string, got {value!r}")
-        return str(value)
-    if hint is Path:
-        if not isinstance(value, str) or not value:
-            raise TypeError(f"expected a file path, got {value!r}")
-        return _path(Path(value), base)
-    if origin is list:
-        if from_env:
-            value = json.loads(value) if value.startswith("[") else [
-                v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list, got {value!r}")
-        return [_convert(v, args[0], base) for v in value]
-    if origin is dict:
-        if from_env:
-            value = json.loads(value)
-        if not isinstance(value, dict):
-            raise TypeError(f"expected a table, got {value!r}")
-        return {str(k): _convert(v, args[1], base) for k, v in value.items()}
-    raise TypeError(f"unsupported setting type {hint!r}")
+        return _optional(value, typing.get_args(hint), base)
+    if origin in _CONTAINERS:
+        return _CONTAINERS[origin](value, typing.get_args(hint), base)
+    scalar = _SCALARS.get(hint)
+    if scalar is None:
+        raise TypeError(f"unsupported setting type {hint!r}")
+    return scalar(value, base)
+
+
+# One converter per field type. Environment values arrive as text (_EnvText) and are parsed;
+# TOML values already have a type, which must be the right one.
+
+def _to_bool(value: Any, base: Path) -> bool:
+    if isinstance(value, _EnvText):
+        low = value.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _to_int(value: Any, base: Path) -> int:
+    if isinstance(value, _EnvText):
+        value = _int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"must not be negative, got {value}")
+    return int(value)
+
+
+def _to_float(value: Any, base: Path) -> float:
+    if isinstance(value, _EnvText):
+        value = _float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _to_str(value: Any, base: Path) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return str(value)
+
+
+def _to_path(value: Any, base: Path) -> Path:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected a file path, got {value!r}")
+    return _path(Path(value), base)
+
+
+def _to_listener(value: Any, base: Path) -> Listener:
+    return parse_listener(str(value))
+
+
+_SCALARS: dict[Any, Callable[[Any, Path], Any]] = {
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    str: _to_str,
+    Path: _to_path,
+    Listener: _to_listener,
+}
+
+
+def _optional(value: Any, args: tuple[Any, ...], base: Path) -> Any:
+    """`X | None`: an empty string (or nothing) disables the setting."""
+    if value in ("", None):
+        return None
+    inner = [a for a in args if a is not type(None)][0]
+    return _convert(value, inner, base)
+
+
+def _to_list(value: Any, args: tuple[Any, ...], base: Path) -> list[Any]:
+    if isinstance(value, _EnvText):  # a JSON list, or comma-separated items
+        value = _json(value) if value.startswith("[") else [
+            v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {value!r}")
+    return [_convert(v, args[0], base) for v in value]
+
+
+def _to_dict(value: Any, args: tuple[Any, ...], base: Path) -> dict[str, Any]:
+    if isinstance(value, _EnvText):  # a JSON object
+        value = _json(value)
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a table, got {value!r}")
+    return {str(k): _convert(v, args[1], base) for k, v in value.items()}
+
+
+_CONTAINERS: dict[Any, Callable[[Any, tuple[Any, ...], Path], Any]] = {
+    list: _to_list,
+    dict: _to_dict,
+}
 
 
 def _int(text: str) -> int:
@@ -163,6 +210,20 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise ValueError(f"expected an integer, got {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
 
 
 def parse_listener(text: str) -> Listener:
