@@ -81,11 +81,14 @@ def _build_section(section: str, cls: type, values: dict[str, Any], base: Path,
     for key, value in values.items():
         dotted = f"{section}.{key}"
         if key not in known:
-            raise ConfigError(f"unknown key (known: {', '.join(sorted(known))})",
-                              file=file, key=dotted)
+            raise ConfigError(f"unknown key {key!r} in [{section}] "
+                              f"(known: {', '.join(sorted(known))})", file=file)
         where = getattr(value, "var", None)
         try:
             kwargs[key] = _convert(value, hints[key], base)
+            rule = _FIELD_RULES.get(dotted)
+            if rule is not None:
+                kwargs[key] = rule(kwargs[key])
         except (ValueError, TypeError) as exc:
             origin = f" (from ${where})" if where else ""
             raise ConfigError(f"{exc}{origin}", file=file, key=dotted) from None
@@ -95,6 +98,22 @@ def _build_section(section: str, cls: type, values: dict[str, Any], base: Path,
         if f.name not in kwargs and hints[f.name] is Path:
             object.__setattr__(obj, f.name, _path(getattr(obj, f.name), base))
     return obj
+
+
+def _log_level(value: Any) -> str:
+    """A `logging` level name, any case (stored upper-case, as `logging` wants it)."""
+    level = str(value).upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"unknown log level {value!r} (use one of: {', '.join(_LOG_LEVELS)})")
+    return level
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Checks of one value beyond its type, by "section.key" (cross-field checks are in _validate).
+_FIELD_RULES: dict[str, Callable[[Any], Any]] = {
+    "server.log_level": _log_level,
+}
 
 
 def _path(value: Path, base: Path) -> Path:

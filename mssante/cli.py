@@ -14,7 +14,7 @@ from mssante.cli_ops import cert_app
 from mssante.cli_patients import patient_app
 from mssante.cli_queue import queue_app
 from mssante.cli_trust import trust_app
-from mssante.context import ConfigOption, console, err, run, settings_or_exit
+from mssante.context import ConfigOption, console, fail, run, settings_or_exit
 
 app = typer.Typer(help="mssante: secure health messaging server.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -52,8 +52,7 @@ def init(
             port_offset=port_offset, hostname=hostname, database_url=database_url,
             ca_cert=ca_cert, ca_key=ca_key, organization=organization)))
     except InitError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        fail(exc)
     console.print(f"initialised {settings.base_dir}")
     console.print(f"configuration: {settings.config_file}")
     console.print(f"next: mssante account add ADDRESS --kind per "

@@ -10,7 +10,14 @@ from crypto import WrongSecret
 from mailserver.accounts import KINDS, AccountError
 from mailserver.services import MailServices
 from mailserver.store import StoreError
-from mssante.context import ConfigOption, console, err, print_table, read_secret, with_services
+from mssante.context import (
+    ConfigOption,
+    console,
+    fail,
+    print_table,
+    read_secret,
+    with_services,
+)
 
 account_app = typer.Typer(help="Manage accounts (mailboxes).", no_args_is_help=True)
 domain_app = typer.Typer(help="Manage hosted domains.", no_args_is_help=True)
@@ -37,8 +44,7 @@ def account_add(
             new = await svc.accounts.add(address, kind, password, display_name=name,
                                          rpps=rpps, ins=ins, liste_rouge=liste_rouge)
         except (AccountError, StoreError) as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            fail(exc)
         console.print(f"created {new.account.address} ({new.account.kind})")
         console.print("[bold]Recovery key (shown once, keep it offline):[/bold]")
         print(new.recovery_key)
@@ -58,8 +64,7 @@ def account_passwd(address: str, password_stdin: Annotated[bool, typer.Option(
         try:
             await svc.accounts.change_password(address, old, new)
         except (WrongSecret, StoreError) as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            fail(exc)
         console.print("password changed")
 
     with_services(config, go)
@@ -77,8 +82,7 @@ def account_recover(address: str, password_stdin: Annotated[bool, typer.Option(
         try:
             await svc.accounts.recover(address, key, new)
         except (WrongSecret, StoreError) as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            fail(exc)
         console.print("password reset with the recovery key")
 
     with_services(config, go)
@@ -104,8 +108,7 @@ def _state_command(name: str, state: str, help_text: str) -> None:
             try:
                 info = await svc.accounts.set_state(address, state)
             except StoreError as exc:
-                err.print(f"[red]{exc}[/red]")
-                raise typer.Exit(1) from None
+                fail(exc)
             console.print(f"{info.address} is now {info.state}")
 
         with_services(config, go)
@@ -128,8 +131,7 @@ def domain_add(name: str, patient: Annotated[bool, typer.Option(
         try:
             await svc.store.add_domain(name, "patient" if patient else "professional")
         except StoreError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            fail(exc)
         console.print(f"domain {name} added")
 
     with_services(config, go)

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from mssante.context import ConfigOption, console, err, run, settings_or_exit
+from mssante.context import ConfigOption, console, fail, run, settings_or_exit
 
 directory_app = typer.Typer(help="The practitioner directory: import national files, search.",
                             no_args_is_help=True)
@@ -47,8 +47,7 @@ def import_cmd(
     try:
         report = _with_directory(config, lambda sessions: import_files(sessions, files))
     except DirectoryImportError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        fail(exc)
     for f in report.files:
         if f.skipped:
             console.print(f"{f.name}: skipped ({f.skipped})")

@@ -7,10 +7,11 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from config import ENV_CONFIG, ConfigError, Settings, load_settings
 from mailserver.services import MailServices, build_services
@@ -26,12 +27,21 @@ ConfigOption = Annotated[
 ]
 
 
+def fail(message: object, code: int = 1, *, prefix: str = "") -> NoReturn:
+    """Print one red line on stderr and exit with `code`.
+
+    The message is escaped: Rich would otherwise eat "[listeners.smtp]" as a style tag.
+    """
+    text = escape(str(message))
+    err.print(f"[red]{escape(prefix)}[/red] {text}" if prefix else f"[red]{text}[/red]")
+    raise typer.Exit(code)
+
+
 def settings_or_exit(config: Path | None) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc, 2, prefix="configuration error:")
 
 
 @asynccontextmanager

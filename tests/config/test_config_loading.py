@@ -35,7 +35,8 @@ def test_unknown_key_names_file_and_key(data: Path) -> None:
     path = write(data, "[limits]\nmax_recipient = 3\n")
     with pytest.raises(ConfigError) as e:
         load_settings(path, environ={})
-    assert "limits.max_recipient" in str(e.value) and str(path) in str(e.value)
+    assert "unknown key 'max_recipient' in [limits]" in str(e.value)
+    assert str(path) in str(e.value)
 
 
 def test_unknown_section(data: Path) -> None:
@@ -112,3 +113,15 @@ def test_domains_required(data: Path) -> None:
     path.write_text("")
     with pytest.raises(ConfigError, match="server.domains"):
         load_settings(path, environ={})
+
+
+def test_log_level_checked_at_load_and_any_case(data: Path) -> None:
+    s = load_settings(write(data, 'log_level = "debug"\n'), environ={})
+    assert s.server.log_level == "DEBUG"
+    with pytest.raises(ConfigError, match=r"\[server.log_level\] unknown log level 'loud'"):
+        load_settings(write(data, 'log_level = "loud"\n'), environ={})
+
+
+def test_bad_environment_json_names_variable(data: Path) -> None:
+    with pytest.raises(ConfigError, match=r"relay.routes.*not valid JSON.*MSSANTE_RELAY_ROUTES"):
+        load_settings(write(data, ""), environ={"MSSANTE_RELAY_ROUTES": "{oops"})
