@@ -28,6 +28,21 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(trust_app, name="trust")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"mssante {version('mssante')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """mssante: secure health messaging server."""
+
+
 @app.command()
 def init(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder to create")],
@@ -62,18 +77,21 @@ def init(
 @app.command("serve")
 def serve_command(config: ConfigOption = None) -> None:
     """Run every listener and the relay worker in one process (stop with Ctrl-C/SIGTERM)."""
-    from mssante.serve import serve
+    from mssante.serve import Node, StartupError, serve
 
     settings = settings_or_exit(config)
     logging.basicConfig(level=settings.server.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def ready(node) -> None:  # type: ignore[no-untyped-def]
+    def ready(node: Node) -> None:  # called once every listener is open
         console.print(f"[bold]mssante[/bold] serving {', '.join(settings.local_domains)}")
         for line in node.banner:
             console.print("  " + line)
 
-    run(serve(settings, on_ready=ready))
+    try:
+        run(serve(settings, on_ready=ready))
+    except StartupError as exc:
+        fail(exc, prefix="mssante serve:")
 
 
 def main() -> None:

@@ -10,13 +10,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Generator
+import socket
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 
 import uvicorn
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from config import Settings
-from crypto import shrink_tls_read_buffer
+from config.loader import database_url
+from crypto import CryptoError, load_master_key, shrink_tls_read_buffer
 from mailserver.imap import start_imap
 from mailserver.services import MailServices, build_services
 from mailserver.smtp import start_smtp
@@ -52,20 +58,74 @@ class Node:
         await self.services.close()
 
 
+class StartupError(Exception):
+    """A start-up failure the operator can fix (port in use, unreadable file, database down,
+    bad master key), worded as one line: `serve` prints it without a traceback."""
+
+
+# What the environment can do wrong at start-up; anything else is a bug and keeps its traceback.
+_EXPECTED = (OSError, SQLAlchemyError, CryptoError, TimeoutError)
+
+
+@contextlib.asynccontextmanager
+async def _phase(what: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except StartupError:
+        raise
+    except _EXPECTED as exc:
+        raise StartupError(f"{what}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    cause: BaseException = exc
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        cause = exc.orig  # the driver's own error says more than SQLAlchemy's wrapper
+    words = " ".join(str(cause).split()) or type(cause).__name__
+    return words[:300]
+
+
 async def start_node(settings: Settings) -> Node:
-    """Start every configured listener and worker; returns once all are accepting."""
+    """Start every configured listener and worker; returns once all are accepting.
+
+    Raises StartupError (one operator-readable line) for a failure of the environment."""
     shrink_tls_read_buffer()
-    services = await build_services(settings, cross_node=True)
+    await _preflight(settings)
+    async with _phase("cannot start"):
+        services = await build_services(settings, cross_node=True)
     node = Node(services)
     try:
-        await _start_smtp(node)
-        await _start_imap(node)
-        await _start_https(node)
-        await _start_relay(node)
+        async with _phase("cannot start SMTP"):
+            await _start_smtp(node)
+        async with _phase("cannot start IMAP"):
+            await _start_imap(node)
+        async with _phase("cannot start HTTPS"):
+            await _start_https(node)
+        async with _phase("cannot start the relay worker"):
+            await _start_relay(node)
     except BaseException:
         await node.stop()
         raise
     return node
+
+
+async def _preflight(settings: Settings) -> None:
+    """Check what the operator provides (master key, certificate, database) before starting
+    anything, so that the message names the culprit."""
+    async with _phase("bad master key"):
+        load_master_key(settings.keys.master_key)
+    tls = settings.tls
+    async with _phase(f"cannot use the TLS certificate {tls.certificate} "
+                      f"with the key {tls.private_key}"):
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            tls.certificate, tls.private_key)
+    async with _phase("database unreachable"):
+        engine = create_async_engine(database_url(settings))
+        try:
+            async with engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 30)
+        finally:
+            await engine.dispose()
 
 
 async def _start_smtp(node: Node) -> None:
@@ -102,8 +162,12 @@ async def _start_https(node: Node) -> None:
                             ssl_keyfile=str(s.tls.private_key), log_level="warning",
                             lifespan="off", server_header=False, access_log=False,
                             ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20")
+    config.load()  # reads the certificate now: an unreadable one fails here, not in a task
+    # Bound here, not by uvicorn, which answers "address in use" with sys.exit().
+    sock = socket.create_server((s.listeners.https.host, s.listeners.https.port),
+                                family=_family(s.listeners.https.host), reuse_port=False)
     server = _EmbeddedUvicorn(config)
-    task = asyncio.get_running_loop().create_task(server.serve(), name="https")
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="https")
     while not server.started:
         if task.done():
             task.result()
@@ -117,6 +181,10 @@ async def _start_https(node: Node) -> None:
         await asyncio.wait_for(task, SHUTDOWN_GRACE)
 
     node.stoppers.append(("https", stop))
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 async def _start_relay(node: Node) -> None:
