@@ -20,9 +20,12 @@ run: $(STAMP)
 	$(BIN)/python -m mssante.demo --data-dir $(DEMO)
 	$(BIN)/mssante serve --config $(DEMO)/mssante.toml
 
-## make test: install what the tests need (Python packages, Debian tools), run everything.
+## make test: install what the tests need (Python packages, Debian tools), run everything,
+## in parallel on every core (pytest-xdist; tests sharing a resource say so with
+## @pytest.mark.xdist_group). -ra lists every skip with its reason.
+TEST_WORKERS ?= auto
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
 
 test-deps: $(STAMP)
 	./scripts/install-test-deps.sh
