@@ -119,6 +119,14 @@ def _fhir_base(request: Request) -> str:
     return str(request.url.replace(query="", path=request.scope.get("root_path", "") + "/fhir"))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Deps:
+    """The two dependencies every route takes: a database session and what the caller sees."""
+
+    session: Any  # Depends(...) of an async generator of AsyncSession
+    visible: Any  # Depends(...) of the caller's visible addresses
+
+
 def build_router(session_factory: async_sessionmaker[AsyncSession],
                  authenticate: Authenticate) -> APIRouter:
     """The directory's routes, to be included in the HTTP listener's FastAPI app."""
@@ -130,8 +138,18 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
     async def caller_visible(principal: Principal = Depends(authenticate)) -> Visible:
         return await visible_addresses(principal)
 
-    caller_visible_q = Depends(caller_visible)
+    deps = _Deps(session=Depends(session), visible=Depends(caller_visible))
+    fh = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
+    _fhir_read_routes(fh, deps)
+    _fhir_search_routes(fh, deps)
+    router = APIRouter()
+    router.include_router(_json_routes(deps))
+    router.include_router(fh)
+    return router
 
+
+def _json_routes(deps: _Deps) -> APIRouter:
+    """Plain JSON search of practitioners and secure mailboxes."""
     api = APIRouter(tags=["directory"])
 
     @api.get("/api/directory/search", response_model=SearchResponse,
@@ -147,8 +165,8 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         type: str | None = Query(None, pattern="^(practitioner|mailbox)$"),
         limit: int = Query(20, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, le=100_000),
-        visible: Visible = caller_visible_q,
-        db: AsyncSession = Depends(session),
+        visible: Visible = deps.visible,
+        db: AsyncSession = deps.session,
     ) -> SearchResponse:
         page = await search(db, SearchQuery(
             text=q, profession=profession, specialty=specialty, postcode=postcode,
@@ -159,9 +177,11 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
             hits=[HitModel.model_validate({**dataclasses.asdict(h), "type": h.entry_type})
                   for h in page.hits])
 
-    fh = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
-    count_q = Query(20, alias="_count", ge=1, le=MAX_LIMIT)
-    offset_q = Query(0, alias="_offset", ge=0, le=100_000)
+    return api
+
+
+def _fhir_read_routes(fh: APIRouter, deps: _Deps) -> None:
+    """FHIR read by id: Practitioner, PractitionerRole, Organization."""
 
     async def read(kind: str, reader: Any, rid: str, visible: Visible,
                    db: AsyncSession) -> Response:
@@ -171,25 +191,34 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
         return _fhir_response(res)
 
     @fh.get("/Practitioner/{rid}", summary="Read a Practitioner (id: 8+RPPS or 0+ADELI)")
-    async def read_practitioner(rid: str, visible: Visible = caller_visible_q,
-                                db: AsyncSession = Depends(session)) -> Response:
+    async def read_practitioner(rid: str, visible: Visible = deps.visible,
+                                db: AsyncSession = deps.session) -> Response:
         return await read("Practitioner", fhir.read_practitioner, rid, visible, db)
 
     @fh.get("/PractitionerRole/{rid}", summary="Read a PractitionerRole")
-    async def read_role(rid: str, visible: Visible = caller_visible_q,
-                        db: AsyncSession = Depends(session)) -> Response:
+    async def read_role(rid: str, visible: Visible = deps.visible,
+                        db: AsyncSession = deps.session) -> Response:
         return await read("PractitionerRole", fhir.read_role, rid, visible, db)
 
     @fh.get("/Organization/{rid}", summary="Read an Organization (id: national structure id)")
-    async def read_org(rid: str, visible: Visible = caller_visible_q,
-                       db: AsyncSession = Depends(session)) -> Response:
+    async def read_org(rid: str, visible: Visible = deps.visible,
+                       db: AsyncSession = deps.session) -> Response:
         return await read("Organization", fhir.read_organization, rid, visible, db)
+
+
+_COUNT = Query(20, alias="_count", ge=1, le=MAX_LIMIT)
+_OFFSET = Query(0, alias="_offset", ge=0, le=100_000)
+_POSTCODE = Query("", alias="address-postalcode")
+
+
+def _fhir_search_routes(fh: APIRouter, deps: _Deps) -> None:
+    """FHIR search of each resource type, answered as a paged searchset Bundle."""
 
     @fh.get("/Practitioner", summary="Search Practitioner")
     async def search_practitioner(
         request: Request, name: str = "", family: str = "", given: str = "",
-        identifier: str = "", count: int = count_q, offset: int = offset_q,
-        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
+        identifier: str = "", count: int = _COUNT, offset: int = _OFFSET,
+        visible: Visible = deps.visible, db: AsyncSession = deps.session,
     ) -> Response:
         found, more = await fhir.search_practitioners(
             db, name=name, family=family, given=given, identifier=identifier, count=count,
@@ -200,9 +229,9 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
     @fh.get("/PractitionerRole", summary="Search PractitionerRole")
     async def search_role(
         request: Request, practitioner: str = "", organization: str = "", role: str = "",
-        specialty: str = "", name: str = "", count: int = count_q, offset: int = offset_q,
-        address_postalcode: str = Query("", alias="address-postalcode"),
-        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
+        specialty: str = "", name: str = "", count: int = _COUNT, offset: int = _OFFSET,
+        address_postalcode: str = _POSTCODE,
+        visible: Visible = deps.visible, db: AsyncSession = deps.session,
     ) -> Response:
         page = await search(db, SearchQuery(
             text=name, profession=role.split("|")[-1] or None,
@@ -217,18 +246,12 @@ def build_router(session_factory: async_sessionmaker[AsyncSession],
 
     @fh.get("/Organization", summary="Search Organization")
     async def search_org(
-        request: Request, name: str = "", identifier: str = "", count: int = count_q,
-        offset: int = offset_q,
-        address_postalcode: str = Query("", alias="address-postalcode"),
-        visible: Visible = caller_visible_q, db: AsyncSession = Depends(session),
+        request: Request, name: str = "", identifier: str = "", count: int = _COUNT,
+        offset: int = _OFFSET, address_postalcode: str = _POSTCODE,
+        visible: Visible = deps.visible, db: AsyncSession = deps.session,
     ) -> Response:
         found, more = await fhir.search_organizations(
             db, name=name, identifier=identifier, postcode=address_postalcode, count=count,
             offset=offset, visible=visible)
         return _fhir_response(fhir.bundle(_fhir_base(request), found,
                                           _page_links(request, offset, count, more)))
-
-    router = APIRouter()
-    router.include_router(api)
-    router.include_router(fh)
-    return router
