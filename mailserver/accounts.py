@@ -19,15 +19,14 @@ from crypto import (
     wrap_with_password_async,
     wrap_with_recovery,
 )
+from directory.identifiers import ins_problem, rpps_problem
 from mailserver.store import AccountInfo, NotFound, Store, StoreError
 from mailserver.store.models import new_id
 
 KINDS = {"per": "PER", "org": "ORG", "cab": "CAB", "app": "APP", "patient": "PATIENT",
          "admin": "ADMIN"}
 # A patient's address is their 15-character INS matricule (NIR/NIA + key) at the patient
-# domain. Corsican NIRs carry 2A/2B in the département position (domain.md §4, open question).
-INS_RE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}$", re.IGNORECASE)
-RPPS_RE = re.compile(r"^[0-9]{11}$")
+# domain; Corsican NIRs carry 2A/2B in the département position (directory.identifiers).
 ADDRESS_RE = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,}$")
 
 # Hook called after an account changes, to publish it in the directory (or unpublish it).
@@ -75,15 +74,17 @@ class AccountService:
                 raise AccountError(f"a patient's address must be at the patient domain "
                                    f"{self.patient_domain or '(none configured)'}")
             ins = (ins or local).upper()
-            if not INS_RE.match(local) or ins != local.upper():
+            problem = ins_problem(local)
+            if problem or ins != local.upper():
                 raise AccountError("a patient's address is their 15-character INS "
-                                   "at the patient domain")
+                                   f"at the patient domain ({problem or 'not the INS given'})")
             national_id_type, national_id = "INS", ins
         elif domain == self.patient_domain:
             raise AccountError("only patients have addresses at the patient domain")
         if rpps:
-            if not RPPS_RE.match(rpps):
-                raise AccountError("an RPPS number has 11 digits")
+            problem = rpps_problem(rpps)
+            if problem:
+                raise AccountError(problem)
             national_id_type, national_id = "RPPS", rpps
         if password is None and code != "APP":
             raise AccountError("a password is required (only APP accounts may use a "

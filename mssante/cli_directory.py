@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from mssante.context import ConfigOption, console, fail, run, settings_or_exit
+from mssante.context import ConfigOption, console, fail, print_table, run, settings_or_exit
 
 directory_app = typer.Typer(help="The practitioner directory: import national files, search.",
                             no_args_is_help=True)
@@ -84,13 +83,13 @@ def search_cmd(
         text=text, profession=profession, specialty=specialty, postcode=postcode,
         department=department, kind=kind, organisation=organisation, limit=limit,
         offset=offset)))
-    table = Table("name", "profession / specialty", "organisation", "place", "mailboxes")
-    for h in page.hits:
-        table.add_row(h.name, " / ".join(p for p in (h.profession, h.specialty) if p),
-                      " — ".join(p for p in (h.service, h.organisation) if p),
-                      f"{h.postcode} {h.city}".strip(),
-                      "\n".join(f"{m.address} ({m.kind})" for m in h.mailboxes))
-    console.print(table)
+    # Through print_table: tab-separated when piped, so addresses are never cut.
+    print_table(["name", "profession / specialty", "organisation", "place", "mailboxes"],
+                [[h.name, " / ".join(p for p in (h.profession, h.specialty) if p),
+                  " — ".join(p for p in (h.service, h.organisation) if p),
+                  f"{h.postcode} {h.city}".strip(),
+                  ", ".join(f"{m.address} ({m.kind})" for m in h.mailboxes)]
+                 for h in page.hits])
     if page.has_more:
         console.print(f"more: --offset {page.next_offset}")
 
@@ -101,10 +100,7 @@ def stats_cmd(config: ConfigOption = None) -> None:
     from directory import stats
 
     st = _with_directory(config, stats)
-    table = Table("what", "count")
-    table.add_row("practitioners", str(st.practitioners))
-    table.add_row("activities", str(st.activities))
-    for kind, n in st.mailboxes.items():
-        table.add_row(f"mailboxes {kind}", str(n))
-    table.add_row("mailboxes (local)", str(st.local_mailboxes))
-    console.print(table)
+    rows = [["practitioners", str(st.practitioners)], ["activities", str(st.activities)]]
+    rows += [[f"mailboxes {kind}", str(n)] for kind, n in st.mailboxes.items()]
+    rows.append(["mailboxes (local)", str(st.local_mailboxes)])
+    print_table(["what", "count"], rows)

@@ -19,8 +19,8 @@ DOMAIN = "hopital-demo.mssante.test"
 PATIENTS = "patient.mssante.test"
 # (address, kind, display name, RPPS, password)
 ACCOUNTS = [
-    (f"dr.martin@{DOMAIN}", "per", "Dr_Jean_MARTIN_Cardiologie", "10003456781", "martin-demo"),
-    (f"inf.durand@{DOMAIN}", "per", "Claire_DURAND_Infirmiere", "10008765436", "durand-demo"),
+    (f"dr.martin@{DOMAIN}", "per", "Dr_Jean_MARTIN_Cardiologie", "10003456786", "martin-demo"),
+    (f"inf.durand@{DOMAIN}", "per", "Claire_DURAND_Infirmiere", "10008765439", "durand-demo"),
     (f"cardiologie@{DOMAIN}", "org", "Service de cardiologie", None, "cardio-demo"),
     (f"pharmacie@{DOMAIN}", "org", "Pharmacie de l'hôpital", None, "pharma-demo"),
     (f"logiciel@{DOMAIN}", "app", "Logiciel de cabinet", None, None),

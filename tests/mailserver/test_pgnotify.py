@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from mailserver.store import ChangeBus, FlagsChanged, MessageAdded, MessagesExpunged
 from mailserver.store.pgnotify import PgNotifier
 from tests.conftest import PG_SKIP
 
-pytestmark = PG_SKIP
-URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# Each test gets a database of its own (the db_url fixture): NOTIFY channels are per
+# database, and other tests run in parallel.
+pytestmark = [PG_SKIP, pytest.mark.postgres,
+              pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)]
 
 
-async def test_event_published_on_one_node_reaches_the_other() -> None:
+async def test_event_published_on_one_node_reaches_the_other(db_url: str) -> None:
     bus_a, bus_b = ChangeBus(), ChangeBus()
-    a, b = PgNotifier(URL, bus_a), PgNotifier(URL, bus_b)
+    a, b = PgNotifier(db_url, bus_a), PgNotifier(db_url, bus_b)
     await a.start()
     await b.start()
     try:
@@ -39,9 +43,9 @@ async def test_event_published_on_one_node_reaches_the_other() -> None:
         await b.close()
 
 
-async def test_big_expunge_is_split_across_notifications() -> None:
+async def test_big_expunge_is_split_across_notifications(db_url: str) -> None:
     bus_a, bus_b = ChangeBus(), ChangeBus()
-    a, b = PgNotifier(URL, bus_a), PgNotifier(URL, bus_b)
+    a, b = PgNotifier(db_url, bus_a), PgNotifier(db_url, bus_b)
     await a.start()
     await b.start()
     try:
