@@ -13,7 +13,7 @@ from pathlib import Path
 from config import load_settings
 from crypto import issue_client_certificate, load_certificate, load_private_key, write_pem
 from mailserver.services import MailServices, build_services
-from mssante.init import InitOptions, initialise
+from mssante.init import InitOptions, initialise, write_owner_only
 
 DOMAIN = "hopital-demo.mssante.test"
 PATIENTS = "patient.mssante.test"
@@ -46,7 +46,8 @@ async def create_demo(data_dir: Path) -> None:
         _issue_app_certificate(settings.base_dir, APP_ADDRESS)
         await _first_conversation(services)
         await _sample_directory(services, settings.base_dir)
-        (settings.base_dir / "DEMO.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # the demo logins and recovery keys: for the owner only, like the keys
+        write_owner_only(settings.base_dir / "DEMO.txt", ("\n".join(lines) + "\n").encode())
     finally:
         await services.close()
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import stat
+import uuid
 from pathlib import Path
 
 import pytest
 
 from config import Settings
 from mssante.init import initialise
-from tests.conftest import free_ports, init_options
+from tests.conftest import PG_SKIP, free_ports, init_options
 from tests.mssante.serverproc import mssante
 
 
@@ -82,3 +84,51 @@ def test_version() -> None:
     from importlib.metadata import version
 
     assert mssante("--version").stdout.strip() == f"mssante {version('mssante')}"
+
+
+def _left_in(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir()) if parent.exists() else []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--domain", "not a domain"], "--domain: not a domain name"),
+    (["--domain", "h.test", "--port-offset", "70000"], "outside 1..65535"),
+    (["--domain", "h.test", "--ca-cert", "/nonexistent.pem"], "go together"),
+    (["--domain", "h.test", "--database-url", "mysql://x@y/z"], "unsupported driver"),
+])
+def test_init_checks_inputs_before_writing(tmp_path: Path, args: list[str],
+                                           message: str) -> None:
+    res = mssante("init", "--data-dir", str(tmp_path / "srv"), *args, check=False)
+    assert res.returncode == 1 and message in res.stderr and "Traceback" not in res.stderr
+    assert _left_in(tmp_path) == []
+
+
+def test_init_failing_late_leaves_nothing(tmp_path: Path) -> None:
+    (port,) = free_ports(1)
+    res = mssante("init", "--data-dir", str(tmp_path / "srv"), "--domain", "h.test",
+                  "--database-url", f"postgresql+asyncpg://nobody@127.0.0.1:{port}/x",
+                  check=False)
+    assert res.returncode == 1 and "cannot prepare the database" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert _left_in(tmp_path) == []  # neither the folder nor its temporary twin
+
+
+@PG_SKIP
+@pytest.mark.postgres
+def test_init_missing_postgresql_database_says_how_to_create_it(tmp_path: Path) -> None:
+    name = f"mssante_missing_{uuid.uuid4().hex[:8]}"
+    res = mssante("init", "--data-dir", str(tmp_path / "srv"), "--domain", "h.test",
+                  "--database-url", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
+                  check=False)
+    assert res.returncode == 1
+    assert f"createdb -h 127.0.0.1 -p 5432 -U postgres {name}" in res.stderr
+    assert _left_in(tmp_path) == []
+
+
+def test_init_makes_everything_owner_only(node: Settings) -> None:
+    data = node.base_dir
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for path in data.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    assert [p.name for p in data.parent.iterdir()] == ["data"]  # no temporary left
