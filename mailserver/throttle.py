@@ -58,7 +58,8 @@ class Backoff:
         rec = self._live(key, now)
         if rec is None:
             return 0.0
-        return max(0.0, rec.last + self._wait(rec) - now)
+        wait = self._wait(rec)
+        return min(wait, max(0.0, rec.last + wait - now))  # min(): float rounding
 
     def blocked_since(self, key: Hashable) -> float | None:
         """Wall-clock time of the first failure counted against `key`, if any."""
