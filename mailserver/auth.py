@@ -166,12 +166,11 @@ class Authenticator:
 
     async def _check_throttle(self, address: str, client: str, protocol: str,
                               account: AccountInfo | None) -> Refused | None:
-        wait = self.throttle.retry_after(client, address)
-        if wait > 0 and account is not None:
-            since = self.throttle.pair_blocked_since(client, address)
+        if account is not None:
+            since = self.throttle.pair_failing_since(client, address)
             if since is not None and _unlock_stamp(account) >= since:
                 self.throttle.unlock(address)   # an operator unlocked it since
-                wait = self.throttle.retry_after(client, address)
+        wait = self.throttle.retry_after(client, address)
         if wait <= 0:
             return None
         retry = max(1, math.ceil(wait))

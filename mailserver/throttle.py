@@ -61,7 +61,7 @@ class Backoff:
         wait = self._wait(rec)
         return min(wait, max(0.0, rec.last + wait - now))  # min(): float rounding
 
-    def blocked_since(self, key: Hashable) -> float | None:
+    def failing_since(self, key: Hashable) -> float | None:
         """Wall-clock time of the first failure counted against `key`, if any."""
         rec = self._live(key, self.clock())
         return rec.since if rec is not None else None
@@ -103,8 +103,8 @@ class LoginThrottle:
         """Seconds this client must wait before trying this account again (0: go ahead)."""
         return max(self.pairs.retry_after((client, address)), self.clients.retry_after(client))
 
-    def pair_blocked_since(self, client: str, address: str) -> float | None:
-        return self.pairs.blocked_since((client, address))
+    def pair_failing_since(self, client: str, address: str) -> float | None:
+        return self.pairs.failing_since((client, address))
 
     def failed(self, client: str, address: str) -> None:
         self.pairs.fail((client, address))

@@ -176,3 +176,14 @@ async def test_a_saturated_pool_refuses_at_once(services: MailServices,
         release.set()
         await blocker
     assert isinstance(await login(services), Login)
+
+
+async def test_unlock_also_forgets_failures_below_the_limit(
+        services: MailServices, second: MailServices, pool: CountingPool) -> None:
+    limit = services.settings.auth.max_failures_per_client_account
+    for _ in range(limit - 1):
+        await login(services, "wrong")
+    await second.auth.unlock(DOCTOR)
+    for _ in range(limit - 1):
+        assert await login(services, "wrong") == Refused(Refusal.FAILED)
+    assert isinstance(await login(services), Login)

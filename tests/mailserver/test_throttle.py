@@ -47,9 +47,9 @@ def test_failures_are_forgotten_after_the_window_past_the_back_off() -> None:
     b = Backoff(free=1, start=10.0, cap=10.0, forget=100.0, clock=clock)
     b.fail("k")
     clock.now += 10 + 99
-    assert b.blocked_since("k") is not None
+    assert b.failing_since("k") is not None
     clock.now += 2
-    assert b.blocked_since("k") is None and len(b) == 0
+    assert b.failing_since("k") is None and len(b) == 0
 
 
 def test_memory_is_bounded() -> None:

@@ -29,7 +29,7 @@ async def test_unlock_command_clears_a_running_servers_back_off(
     assert isinstance(await auth.login_with_password(DOCTOR, PASSWORD, "192.0.2.1", "imap"),
                       Login)
     # Only that account: the nurse's failure from that address is still counted.
-    assert auth.throttle.pairs.blocked_since(("192.0.2.1", NURSE)) is not None
+    assert auth.throttle.pairs.failing_since(("192.0.2.1", NURSE)) is not None
 
     res = await asyncio.to_thread(mssante, "account", "unlock", "nobody@hopital.test",
                                   config=cfg, check=False)
