@@ -296,6 +296,21 @@ def _validate(s: Settings, file: str) -> None:
     if s.limits.max_line_length < 512:
         raise ConfigError("must be at least 512 (RFC 5321)", file=file,
                           key="limits.max_line_length")
+    _validate_auth(s, file)
+
+
+def _validate_auth(s: Settings, file: str) -> None:
+    a = s.auth
+    for key in ("max_failures_per_client", "max_failures_per_client_account"):
+        if getattr(a, key) < 1:
+            raise ConfigError("must be at least 1", file=file, key=f"auth.{key}")
+    for key in ("login_cache_ttl", "login_cache_size", "argon2_workers", "argon2_queue",
+                "failure_window", "failure_delay"):
+        if getattr(a, key) < 0:
+            raise ConfigError("must not be negative", file=file, key=f"auth.{key}")
+    if not 0 < a.backoff_start <= a.backoff_max:
+        raise ConfigError("must be above 0 and at most auth.backoff_max", file=file,
+                          key="auth.backoff_start")
 
 
 def _validate_database_url(url: str, file: str) -> None:

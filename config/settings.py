@@ -72,12 +72,20 @@ class LimitSettings:
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """Failed logins are throttled per client address and per account."""
+    """Failed logins are throttled per (client address, account) and per client address,
+    with exponential back-off; never per account alone (that would let anyone lock a user
+    out). Successful password logins are remembered in memory for `login_cache_ttl`."""
 
-    max_failures_per_client: int = 10
-    max_failures_per_account: int = 5
+    max_failures_per_client: int = 30
+    max_failures_per_client_account: int = 5
     failure_window: int = 300
     failure_delay: float = 1.0
+    backoff_start: float = 2.0
+    backoff_max: int = 900
+    login_cache_ttl: int = 900
+    login_cache_size: int = 10000
+    argon2_workers: int = 0
+    argon2_queue: int = 16
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ ADDRESS_RE = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-
 
 # Hook called after an account changes, to publish it in the directory (or unpublish it).
 AccountHook = Callable[[AccountInfo], Awaitable[None]]
+# Hook called when an account's credentials or state change (drops cached logins).
+CredentialsHook = Callable[[AccountInfo], None]
 
 
 class AccountError(StoreError):
@@ -57,6 +59,7 @@ class AccountService:
         self.argon2 = argon2
         self.patient_domain = patient_domain.lower()
         self.on_change = on_change
+        self.on_credentials: CredentialsHook | None = None
 
     async def add(self, address: str, kind: str, password: str | None, *,
                   display_name: str = "", rpps: str | None = None, ins: str | None = None,
@@ -135,6 +138,7 @@ class AccountService:
 
     async def set_state(self, address: str, state: str) -> AccountInfo:
         info = await self.store.set_account_state(address, state)
+        self._credentials_changed(info)
         await self._changed(info)
         return info
 
@@ -143,6 +147,11 @@ class AccountService:
                                               aad=key_aad(account.id))
         await self.store.set_wrap(account.id, "password", blob)
         await self.store.update_account_settings(account.id, password=True)
+        self._credentials_changed(account)
+
+    def _credentials_changed(self, info: AccountInfo) -> None:
+        if self.on_credentials is not None:
+            self.on_credentials(info)
 
     async def _get(self, address: str) -> AccountInfo:
         account = await self.store.get_account(address)

@@ -49,6 +49,7 @@ class MailServices:
         return self.trust.is_local(address.rpartition("@")[2])
 
     async def close(self) -> None:
+        self.auth.close()
         await self.delivery.close()
         if self.pg_notifier is not None:
             await self.pg_notifier.close()
@@ -81,6 +82,7 @@ async def build_services(settings: Settings, *, bus: ChangeBus | None = None,
         trust=trust, patients=patients,
         delivery=DeliveryService(store, secret=master_key, patient_rules=patients),
         master_key=master_key)
+    services.accounts.on_credentials = services.auth.forget
     _wire_directory(services)
     if cross_node and not is_sqlite(url):
         services.pg_notifier = PgNotifier(url, store.bus)

@@ -102,6 +102,20 @@ def account_list(config: ConfigOption = None) -> None:
     with_services(config, go)
 
 
+@account_app.command("unlock")
+def account_unlock(address: str, config: ConfigOption = None) -> None:
+    """Clear the login back-off of an account, on every running server sharing the database."""
+    async def go(svc: MailServices) -> None:
+        try:
+            info = await svc.auth.unlock(address)
+        except StoreError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"{info.address}: failed logins forgotten, cached logins dropped")
+
+    with_services(config, go)
+
+
 def _state_command(name: str, state: str, help_text: str) -> None:
     def command(address: str, config: ConfigOption = None) -> None:
         async def go(svc: MailServices) -> None:

@@ -66,9 +66,12 @@ def basic_authenticator(services: MailServices):  # type: ignore[no-untyped-def]
         if not sep:
             raise HTTPException(400, "malformed Basic credentials")
         client = request.client.host if request.client else "unknown"
-        login = await services.auth.password_login(user, password, client, "https")
-        if login is None:
-            raise HTTPException(401, "authentication failed", headers=CHALLENGE)
-        return WebPrincipal(login, services)
+        login = await services.auth.login_with_password(user, password, client, "https")
+        if isinstance(login, Login):
+            return WebPrincipal(login, services)
+        if login.temporary:  # RFC 6585 §4
+            raise HTTPException(429, "login temporarily refused, try again later",
+                                headers={"Retry-After": str(login.retry_after)})
+        raise HTTPException(401, "authentication failed", headers=CHALLENGE)
 
     return authenticate

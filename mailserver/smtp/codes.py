@@ -27,7 +27,7 @@ TOO_MANY_AUTH_FAILURES = "421 4.7.0 Too many failed authentications, closing con
 TIMEOUT = "421 4.4.2 Timeout: closing connection"
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure, message not accepted: try again later"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
-AUTH_THROTTLED = "454 4.7.0 Too many failed login attempts, try again later"
+AUTH_THROTTLED = "454 4.7.0 Login temporarily refused, try again later"
 TLS_UNAVAILABLE = "454 4.7.0 TLS not available"
 
 # -- permanent failures ----------------------------------------------------------------

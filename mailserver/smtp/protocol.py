@@ -313,14 +313,12 @@ class MssSMTP(SMTP):
         auth = self.services.auth
         address = login.decode("utf-8", "replace")
         secret = password.decode("utf-8", "replace")
-        throttled = auth.throttled(sess.client_ip, address)
-        result = await auth.password_login(address, secret, sess.client_ip, "smtp")
-        if result is not None:
+        result = await auth.login_with_password(address, secret, sess.client_ip, "smtp")
+        if isinstance(result, Login):
             return AuthResult(success=True, auth_data=result)
         sess.auth_failures += 1
-        throttled = throttled or auth.throttled(sess.client_ip, address)
-        return AuthResult(success=False, handled=False,
-                          message=codes.AUTH_THROTTLED if throttled else codes.AUTH_FAILED)
+        return AuthResult(success=False, handled=False, message=codes.AUTH_THROTTLED
+                          if result.temporary else codes.AUTH_FAILED)
 
     async def _sasl_response(self, args: list[str]) -> bytes | None:
         """The client's SASL response: the initial one, else asked with a 334."""

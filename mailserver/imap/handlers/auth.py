@@ -6,16 +6,16 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
+from mailserver.auth import Login, Refused
+
 from ..backend import StoreBackend
 from ..capabilities import capabilities
 from ..proto import ParseError, parse_sasl_response
 from ..proto import commands as c
 from ..proto import responses as r
-from ..proto.codes import AUTHENTICATIONFAILED, PRIVACYREQUIRED, capability
+from ..proto.codes import AUTHENTICATIONFAILED, PRIVACYREQUIRED, UNAVAILABLE, capability
 
 if TYPE_CHECKING:
-    from mailserver.auth import Login
-
     from ..session import Session
 
 
@@ -31,8 +31,12 @@ async def starttls(s: Session, cmd: c.StartTLS) -> r.Tagged | None:
     return None
 
 
-def _logged_in(s: Session, cmd: c.Command, login: Login | None) -> r.Tagged:
-    if login is None:
+def _logged_in(s: Session, cmd: c.Command, login: Login | Refused | None) -> r.Tagged:
+    if not isinstance(login, Login):
+        if isinstance(login, Refused) and login.temporary:
+            # RFC 5530 §3: UNAVAILABLE, a temporary failure (throttle, busy server).
+            return r.Tagged(cmd.tag, "NO", "Temporarily refused, try again later",
+                            UNAVAILABLE)
         return r.Tagged(cmd.tag, "NO", "Authentication failed", AUTHENTICATIONFAILED)
     backend = StoreBackend(s.services.store, login.account, login.key)
     s.logged_in(backend)
@@ -43,8 +47,8 @@ async def login(s: Session, cmd: c.Login) -> r.Tagged:
     """LOGIN (§6.2.3): refused before TLS on the STARTTLS port (LOGINDISABLED)."""
     if _needs_tls(s):
         return r.Tagged(cmd.tag, "NO", "Use STARTTLS first", PRIVACYREQUIRED)
-    found = await s.services.auth.password_login(cmd.username, cmd.password, s.io.peer,
-                                                 "imap")
+    found = await s.services.auth.login_with_password(cmd.username, cmd.password,
+                                                      s.io.peer, "imap")
     return _logged_in(s, cmd, found)
 
 
@@ -92,5 +96,5 @@ async def authenticate(s: Session, cmd: c.Authenticate) -> r.Tagged | None:
     authz, user, password = (p.decode("utf-8", "replace") for p in parts)
     if authz and authz.lower() != user.lower():
         return r.Tagged(cmd.tag, "NO", "Authentication failed", AUTHENTICATIONFAILED)
-    found = await s.services.auth.password_login(user, password, s.io.peer, "imap")
+    found = await s.services.auth.login_with_password(user, password, s.io.peer, "imap")
     return _logged_in(s, cmd, found)

@@ -108,13 +108,13 @@ async def test_connection_limit_per_client(imap: ImapServers, connect: Connect) 
 @SQLITE_ONLY
 async def test_failed_logins_are_throttled(connect: Connect, services: MailServices) -> None:
     wire = await connect()
-    limit = services.settings.auth.max_failures_per_account
+    limit = services.settings.auth.max_failures_per_client_account
     for i in range(limit):
         await exchange(wire, f'f{i} LOGIN {DOCTOR} "nope"',
                        f"f{i} NO [AUTHENTICATIONFAILED] Authentication failed")
-    # now even the right password is refused for a while
+    # now even the right password is refused for a while, and the client is told so
     await exchange(wire, f'g LOGIN {DOCTOR} "{PASSWORD}"',
-                   "g NO [AUTHENTICATIONFAILED] Authentication failed")
+                   "g NO [UNAVAILABLE] Temporarily refused, try again later")
 
 
 @SQLITE_ONLY

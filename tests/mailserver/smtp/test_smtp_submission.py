@@ -95,7 +95,7 @@ async def test_wrong_password_refused_without_saying_why(services: MailServices,
 
 async def test_login_throttled_after_repeated_failures(services: MailServices,
                                                        ports: dict[str, int]) -> None:
-    limit = services.settings.auth.max_failures_per_account
+    limit = services.settings.auth.max_failures_per_client_account
     ctx = tls_client(services.settings)
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=ports["tls"], tls_context=ctx,
                              use_tls=True)
