@@ -1,7 +1,7 @@
 """The HTTPS application served by `mssante serve`: the webmail pages and the API.
 
 Server-rendered pages (Jinja2) with every asset served by us: our CSS and scripts under
-/static, Swagger UI from the swagger-ui-bundle package under /static/swagger.
+/static, Swagger UI vendored under /static/vendor (see its README).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from mailserver.services import MailServices
 from mailserver.store.websessions import WebSessionStore
@@ -37,7 +36,6 @@ def create_app(services: MailServices, settings: WebmailSettings | None = None) 
     app.include_router(build_router(services.store.sessions, basic_authenticator(services)))
     for module in (pages, auth, account, apidocs):
         app.include_router(module.router)
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.add_middleware(SecurityHeaders)

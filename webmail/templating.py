@@ -32,12 +32,13 @@ ENV = _environment()
 
 
 def _newstyle(func: Callable[[str], str]) -> Callable[..., str]:
-    """gettext for templates: the translation is trusted markup, the variables are not."""
+    """gettext for templates: the translation is trusted markup, the variables are not.
+    Only a message given variables is %-formatted, so plain text may hold a bare "%"."""
     @pass_context
     def gettext(context: Context, message: str, **variables: Any) -> str:
         text = func(message)
         if context.eval_ctx.autoescape:
-            return Markup(text) % variables
+            text = Markup(text)
         return text % variables if variables else text
     return gettext
 

@@ -1,4 +1,4 @@
-"""/docs: Swagger UI served from our own copy (the swagger-ui-bundle package), so it works
+"""/docs: Swagger UI served from our own copy (npm swagger-ui-dist, vendored), so it works
 offline and under our CSP: no CDN, no inline script (the start-up script is a static file)."""
 
 from __future__ import annotations
