@@ -1,42 +1,42 @@
-"""The HTTPS application served by `mssante serve`."""
+"""The HTTPS application served by `mssante serve`: the webmail pages and the API.
+
+Server-rendered pages (Jinja2) with every asset served by us: our CSS and scripts under
+/static, Swagger UI vendored under /static/vendor (see its README).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from mailserver.services import MailServices
+from mailserver.store.websessions import WebSessionStore
+from webmail import errors
 from webmail.auth import basic_authenticator
+from webmail.deps import WebContext
+from webmail.routes import account, apidocs, auth, pages
+from webmail.security import SecurityHeaders
+from webmail.sessions import SessionManager
+from webmail.settings import WebmailSettings
 
-LANDING = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>mssante</title></head><body><h1>mssante</h1>
-<p>Messagerie sécurisée de santé. Use your mail client (IMAP/SMTP) to read and send.</p>
-<p>API: <a href="/docs">/docs</a></p></body></html>"""
+STATIC = Path(__file__).parent / "static"
 
 
-def create_app(services: MailServices) -> FastAPI:
-    app = FastAPI(title="mssante", version="0.1.0",
+def create_app(services: MailServices, settings: WebmailSettings | None = None) -> FastAPI:
+    settings = settings or WebmailSettings()
+    app = FastAPI(title="mssante", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Secure health messaging: directory and FHIR API.")
-    authenticate = basic_authenticator(services)
+    sessions = SessionManager(WebSessionStore(services.store, settings.lifetimes))
+    app.state.web = WebContext(services=services, settings=settings, sessions=sessions)
+
     from directory.api import build_router
 
-    app.include_router(build_router(services.store.sessions, authenticate))
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def landing() -> str:
-        return LANDING
-
-    @app.get("/healthz", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.middleware("http")
-    async def security_headers(request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.include_router(build_router(services.store.sessions, basic_authenticator(services)))
+    for module in (pages, auth, account, apidocs):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
     return app

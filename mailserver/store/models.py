@@ -211,3 +211,17 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     peer: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebSession(Base):
+    """A webmail login. The account key is here only sealed under a secret that lives in
+    the user's cookie alone, so this row (or a copy of the database) opens nothing."""
+
+    __tablename__ = "web_session"
+    # SHA-256 of the cookie's session id: the row does not reveal the cookie either.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
