@@ -13,6 +13,7 @@ from mailserver.store import StoreError
 from mssante.context import (
     ConfigOption,
     console,
+    err,
     fail,
     print_table,
     read_secret,

@@ -30,17 +30,9 @@ LoginAnswer = Login | TryLater | Refused
 
 async def check_password(auth: Authenticator, address: str, password: str,
                          client: str) -> LoginAnswer:
-    # Authenticator.login_with_password (typed refusals) replaces the boolean throttle
-    # check in newer trees; use it when present so both shapes keep working.
-    typed = getattr(auth, "login_with_password", None)
-    if typed is not None:
-        result = await typed(address, password, client, PROTOCOL)
-        if isinstance(result, Login):
-            return result
-        if getattr(result, "temporary", False):
-            return TryLater(int(getattr(result, "retry_after", 0)) or DEFAULT_RETRY_AFTER)
-        return REFUSED
-    if auth.throttled(client, address):
-        return TryLater(int(auth.settings.failure_window))
-    login = await auth.password_login(address, password, client, PROTOCOL)
-    return login if login is not None else REFUSED
+    result = await auth.login_with_password(address, password, client, PROTOCOL)
+    if isinstance(result, Login):
+        return result
+    if result.temporary:
+        return TryLater(result.retry_after or DEFAULT_RETRY_AFTER)
+    return REFUSED

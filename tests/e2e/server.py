@@ -75,7 +75,8 @@ class LiveWebmail:
                                     log_level="warning", lifespan="off", access_log=False)
             self._server = uvicorn.Server(config)
             task = asyncio.create_task(self._server.serve())
-            while not self._server.started and not task.done():
+            # uvicorn exposes readiness only as a flag, so poll it (bounded by serve's outcome).
+            while not self._server.started and not task.done():  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             self.base_url = f"https://127.0.0.1:{port}"
             self._ready.set()

@@ -48,7 +48,7 @@ async def test_login_without_its_token_is_refused(services: MailServices,
 
 
 async def test_throttled_login_answers_429(services: MailServices, accounts: dict) -> None:
-    limit = services.settings.auth.max_failures_per_account
+    limit = services.settings.auth.max_failures_per_client_account
     async with web_client(services) as c:
         for _ in range(limit):
             await log_in(c, DOCTOR, "wrong")
