@@ -13,8 +13,9 @@ from config import Settings
 from config.loader import database_url
 from crypto import Argon2Params, load_master_key
 from mailserver.accounts import AccountService
-from mailserver.auth import Authenticator
+from mailserver.auth import Authenticator, Login
 from mailserver.delivery import DeliveryService
+from mailserver.mailbox import Mailbox, open_mailbox
 from mailserver.policy import PatientRules
 from mailserver.store import (
     AccountInfo,
@@ -44,6 +45,11 @@ class MailServices:
     # Is this professional address known to the national directory? (None: don't check)
     directory_check: AddressCheck | None = None
     pg_notifier: PgNotifier | None = None
+
+    def open_mailbox(self, login: Login) -> Mailbox:
+        """The one way a front end reaches mail: the mailbox of the account this login
+        unlocked (IMAP sessions and webmail requests alike)."""
+        return open_mailbox(self.store, login.account, login.key)
 
     def is_local(self, address: str) -> bool:
         return self.trust.is_local(address.rpartition("@")[2])

@@ -14,7 +14,6 @@ from fastapi import HTTPException, Request
 from mailserver.auth import Login
 from mailserver.headers import parse_headers
 from mailserver.services import MailServices
-from mailserver.store import copy_aad
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="mssante", charset="UTF-8"'}
 
@@ -36,20 +35,22 @@ class WebPrincipal:
         return self.login.account.kind
 
     async def correspondents(self) -> set[str]:
-        """Professionals of this user's own conversations, read from their own mailbox
-        (decrypted with the key this login unlocked; nothing else knows them in clear)."""
+        """Professionals who wrote to this patient: addresses read from their own mail
+        (through the mailbox seam), kept only when a delivery to the patient recorded them,
+        so content the patient controls (an APPENDed message) adds nobody."""
         if self._correspondents is None:
-            found: set[str] = set()
-            store, acc = self.services.store, self.login.account
-            for folder in await store.list_folders(acc.id):
-                ids = [meta.id for meta in await store.list_messages(folder.id)]
-                blobs = await store.get_sealed_many(acc.id, ids)
-                for copy_id, blob in blobs.items():
-                    h = parse_headers(self.login.key.open(blob, copy_aad(acc.id, copy_id)))
-                    found.update(h.from_addresses)
-                    found.update(h.reply_to)
-            found.discard(acc.address)
-            self._correspondents = found
+            mailbox = self.services.open_mailbox(self.login)
+            candidates: set[str] = set()
+            for folder in await mailbox.list_folders():
+                metas = await mailbox.list_messages(folder)
+                raws = await mailbox.read_messages([m.id for m in metas])
+                for raw in raws.values():
+                    h = parse_headers(raw)
+                    candidates.update(a.strip().lower() for a in h.from_addresses)
+                    candidates.update(a.strip().lower() for a in h.reply_to)
+            candidates.discard(mailbox.account.address.lower())
+            self._correspondents = await self.services.patients.delivered_correspondents(
+                mailbox.account, candidates)
         return self._correspondents
 
 

@@ -2,7 +2,8 @@
 
 Nothing decrypted is ever written to disk.  One ``MessageCache`` per logged-in account in
 this process, keyed by the account id: a session only ever gets the cache of the account
-its login unlocked (``AccountCaches.acquire``), and the cache is dropped when the last
+its login unlocked (``AccountCaches.acquire``; the IMAP listeners own one ``AccountCaches``
+and hand it to each session), and the cache is dropped when the last
 session of that account logs out.  Entries are keyed by copy id; a copy's content never
 changes (its seal binds the copy id), so only flags (kept in the session's view, never
 here) can change, and destroyed copies are evicted when a session of the account receives
@@ -122,5 +123,3 @@ class AccountCaches:
     def __len__(self) -> int:
         return len(self._caches)
 
-
-ACCOUNT_CACHES = AccountCaches()

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from mailserver.limits import ConnectionRegistry
     from mailserver.services import MailServices
 
+    from .cache import AccountCaches
+
 log = logging.getLogger("mailserver.imap")
 PREAUTH_LITERAL = 64 * 1024  # literals before login (RFC 7888 §4 "LITERAL-" spirit)
 HIGH_WATER = 512 * 1024  # pause reading when this much is waiting to be framed
@@ -49,14 +51,15 @@ class ImapConnection(asyncio.Protocol):
                  "framer", "registry", "services", "session", "transport")
 
     def __init__(self, services: MailServices, registry: ConnectionRegistry[ImapConnection],
-                 starttls_ctx: ssl.SSLContext | None, implicit_tls: bool) -> None:
+                 caches: AccountCaches, starttls_ctx: ssl.SSLContext | None,
+                 implicit_tls: bool) -> None:
         limits = services.settings.limits
         self.services = services
         self.registry = registry
         self._starttls_ctx = starttls_ctx
         self._tls = implicit_tls
         self.framer = CommandFramer(limits.imap_max_line_length, PREAUTH_LITERAL)
-        self.session = Session(services, self, starttls_port=not implicit_tls)
+        self.session = Session(services, self, caches, starttls_port=not implicit_tls)
         self.transport: asyncio.Transport | None = None
         self._peer = ""
         self._waiter: asyncio.Future[None] | None = None

@@ -16,6 +16,7 @@ from crypto import server_context, shrink_tls_read_buffer
 from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
 
+from .cache import AccountCaches
 from .connection import ImapConnection
 
 log = logging.getLogger("mailserver.imap")
@@ -27,6 +28,8 @@ class ImapServers:
     """The running IMAP listeners (``starttls_port`` / ``tls_port`` are None when off)."""
 
     registry: ConnectionRegistry[ImapConnection]
+    # Decrypted messages of logged-in accounts, shared by this node's sessions.
+    caches: AccountCaches = field(default_factory=AccountCaches)
     servers: dict[str, asyncio.Server] = field(default_factory=dict)
 
     def port(self, kind: str) -> int:
@@ -92,7 +95,7 @@ async def start_imap(services: MailServices) -> ImapServers:
                 continue
 
             def factory(implicit: bool = implicit) -> ImapConnection:
-                return ImapConnection(services, registry, ctx, implicit)
+                return ImapConnection(services, registry, servers.caches, ctx, implicit)
 
             servers.servers[kind] = await loop.create_server(
                 factory, host=listener.host, port=listener.port,

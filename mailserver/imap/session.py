@@ -12,10 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mailserver.mailbox import Mailbox
 from mailserver.store import ChangeEvent, MessagesExpunged, StoreError, Subscription
 
-from .backend import MailBackend
-from .cache import ACCOUNT_CACHES, MessageCache
+from .cache import AccountCaches, MessageCache
 from .handlers import any_state, auth, mailboxes, selected
 from .proto import commands as c
 from .proto import responses as r
@@ -82,15 +82,17 @@ Handler = Callable[["Session", Any], Awaitable[r.Tagged | None]]
 class Session:
     """One client's protocol state."""
 
-    __slots__ = ("_sub", "backend", "condstore", "idling", "io", "overflowed",
+    __slots__ = ("_caches", "_sub", "backend", "condstore", "idling", "io", "overflowed",
                  "services", "starttls_port", "state", "view", "_cache")
 
-    def __init__(self, services: MailServices, io: Io, starttls_port: bool) -> None:
+    def __init__(self, services: MailServices, io: Io, caches: AccountCaches,
+                 starttls_port: bool) -> None:
         self.services = services
+        self._caches = caches
         self.io = io
         self.starttls_port = starttls_port
         self.state = State.NOT_AUTHENTICATED
-        self.backend: MailBackend | None = None
+        self.backend: Mailbox | None = None
         self.view: SelectedView | None = None
         self.condstore = False
         self.idling = False
@@ -114,12 +116,12 @@ class Session:
             self.io.write(b"".join(x.to_bytes() for x in responses))
 
     # -- login / logout ------------------------------------------------------------------
-    def logged_in(self, backend: MailBackend) -> None:
+    def logged_in(self, backend: Mailbox) -> None:
         self.backend = backend
         self.state = State.AUTHENTICATED
         self._sub = backend.subscribe()
         self._sub.queue = _WakingQueue(self)
-        self._cache = ACCOUNT_CACHES.acquire(backend.account_id)
+        self._cache = self._caches.acquire(backend.account_id)
         self.io.set_literal_limit(self.services.settings.limits.imap_max_literal)
 
     def close(self) -> None:
@@ -129,7 +131,7 @@ class Session:
             self._sub = None
         self.view = None
         if self._cache is not None and self.backend is not None:
-            ACCOUNT_CACHES.release(self.backend.account_id)
+            self._caches.release(self.backend.account_id)
         self.backend = None
         self._cache = None
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from mailserver.mailbox import Mailbox
 from mailserver.store import (
     ChangeEvent,
     FlagsChanged,
@@ -32,7 +33,6 @@ from mailserver.store import (
     MessagesExpunged,
 )
 
-from .backend import MailBackend
 from .proto import SequenceSet
 from .proto.codes import permanentflags
 from .proto.responses import (
@@ -240,7 +240,7 @@ class SelectedView:
         return Detail(self._ids[i], self._sizes[i],
                       _EPOCH + timedelta(microseconds=self._dates[i]))
 
-    async def ensure_details(self, backend: MailBackend) -> None:
+    async def ensure_details(self, backend: Mailbox) -> None:
         """Load size, internal date and copy id of every message (one query) if missing."""
         if self._ids is not None:
             return
@@ -326,7 +326,7 @@ class SelectedView:
     def pending(self) -> bool:
         return bool(self._added or self._owed or self.gone or self._resync or self._kw_dirty)
 
-    async def sync(self, backend: MailBackend, expunge_ok: bool, condstore: bool
+    async def sync(self, backend: Mailbox, expunge_ok: bool, condstore: bool
                    ) -> list[Response]:
         """The untagged responses owed now (RFC 3501 §7.4.1 rules for EXPUNGE)."""
         out: list[Response] = []
@@ -355,7 +355,7 @@ class SelectedView:
                 self._kw_dirty = False
         return out
 
-    async def _reload(self, backend: MailBackend) -> None:
+    async def _reload(self, backend: Mailbox) -> None:
         self._resync = False
         metas = await backend.list_messages(self.folder)
         known = {m.uid: m for m in metas}

@@ -68,6 +68,18 @@ class PatientRules:
             return None
         return CLOSED if mine else NO_START
 
+    async def delivered_correspondents(self, patient: AccountInfo,
+                                       candidates: set[str]) -> set[str]:
+        """The candidates that a professional's delivery to this patient recorded (as its
+        sender or its Reply-To). Candidates read from the patient's own folders are only
+        hints: a message the patient APPENDed with a forged From never recorded anything."""
+        async with self.store.read() as s:
+            rows = (await s.execute(select(
+                PatientCorrespondence.sender_digest, PatientCorrespondence.reply_digest)
+                .where(PatientCorrespondence.patient_id == patient.id))).all()
+        recorded = {d for row in rows for d in row}
+        return {a for a in candidates if self.digest("addr", a) in recorded}
+
     async def _dispensation(self, s: AsyncSession, patient_id: str, rdig: str) -> bool:
         since = date.today() - timedelta(days=366)
         found = await s.scalar(select(Dispensation.id).where(

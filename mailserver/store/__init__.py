@@ -10,6 +10,7 @@ from mailserver.store.events import (
     MessagesExpunged,
     Subscription,
 )
+from mailserver.store.models import new_id
 from mailserver.store.records import (
     ACCOUNT_KINDS,
     AccountInfo,
@@ -45,5 +46,6 @@ __all__ = [
     "copy_aad",
     "create_engine",
     "is_sqlite",
+    "new_id",
     "session_factory",
 ]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mailserver.store.engine import sqlite_sync_engine
 from mailserver.store.events import (
@@ -437,6 +437,21 @@ class Store:
             return [MessageMeta(id=r[0], folder_id=r[1], uid=r[2], modseq=r[3],
                                 flags=flags_from_text(r[4]), internal_date=_aware(r[5]),
                                 size=r[6], thread_id=r[7], recent=r[8]) for r in rows]
+
+    async def find_message(self, account_id: str, message_id: str) -> MessageMeta | None:
+        """One copy's metadata, only if it is this account's."""
+        async with self.read() as s:
+            row = await s.scalar(select(Message).options(defer(Message.sealed)).where(
+                Message.id == message_id, Message.account_id == account_id))
+            return message_meta(row) if row is not None else None
+
+    async def list_thread(self, account_id: str, thread_id: str) -> list[MessageMeta]:
+        """This account's copies in one thread, every folder, in arrival order."""
+        async with self.read() as s:
+            rows = await s.scalars(select(Message).options(defer(Message.sealed)).where(
+                Message.account_id == account_id, Message.thread_id == thread_id)
+                .order_by(Message.internal_date, Message.uid))
+            return [message_meta(m) for m in rows]
 
     async def get_sealed(self, account_id: str, message_id: str) -> bytes:
         """The sealed blob of one copy; only ever one of this account's."""

@@ -8,8 +8,10 @@ import dataclasses
 import httpx
 import pytest
 
+from mailserver.imap import start_imap
 from mailserver.services import MailServices, build_services
 from tests.conftest import DOCTOR, NURSE, PASSWORD, PATIENT
+from tests.mailserver.imap.imap_wire import Wire, client_context
 from webmail import create_app
 
 
@@ -73,3 +75,34 @@ async def test_directory_check_is_wired_when_configured(settings, accounts: dict
         assert not await services.directory_check("nobody@autre-hopital.test")
     finally:
         await services.close()
+
+
+async def test_patient_appended_forgery_adds_no_correspondent(services: MailServices,
+                                                              accounts: dict) -> None:
+    """Issue 16 item 15: a message the patient APPENDs over IMAP with a forged From and
+    Reply-To naming a professional does not make that professional visible to them."""
+    doctor = await services.store.get_account(DOCTOR)
+    patient = await services.store.get_account(PATIENT)
+    assert doctor is not None and patient is not None
+    raw = (f"From: {DOCTOR}\r\nTo: {PATIENT}\r\nSubject: RDV\r\nMessage-ID: <p2@h>\r\n\r\n"
+           "Bonjour\r\n").encode()
+    await services.delivery.deliver(raw, mail_from=DOCTOR, recipients=[patient],
+                                    sender=doctor)
+    forged = (f"From: {NURSE}\r\nReply-To: {NURSE}\r\nTo: {PATIENT}\r\n"
+              "Subject: forged\r\nMessage-ID: <p2@h>\r\n\r\nx\r\n").encode()
+    servers = await start_imap(services)
+    try:
+        assert servers.tls_port is not None
+        wire = await Wire.connect(servers.tls_port, client_context(services.settings.tls.client_ca))
+        try:
+            await wire.login(PATIENT, PASSWORD)
+            out = await wire.cmd(b"APPEND INBOX {%d+}\r\n" % len(forged) + forged)
+            assert b" OK " in out.splitlines()[-1], out
+        finally:
+            await wire.close()
+    finally:
+        await servers.close(grace=1.0)
+    async with client(services, PATIENT) as c:
+        found = await names(c, "durand")
+        assert NURSE not in found
+        assert DOCTOR in await names(c, "martin")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from mailserver.auth import Login, Refused
 
-from ..backend import StoreBackend
 from ..capabilities import capabilities
 from ..proto import ParseError, parse_sasl_response
 from ..proto import commands as c
@@ -38,7 +37,7 @@ def _logged_in(s: Session, cmd: c.Command, login: Login | Refused | None) -> r.T
             return r.Tagged(cmd.tag, "NO", "Temporarily refused, try again later",
                             UNAVAILABLE)
         return r.Tagged(cmd.tag, "NO", "Authentication failed", AUTHENTICATIONFAILED)
-    backend = StoreBackend(s.services.store, login.account, login.key)
+    backend = s.services.open_mailbox(login)
     s.logged_in(backend)
     return r.Tagged(cmd.tag, "OK", "Logged in", capability(capabilities(s)))
 

@@ -29,7 +29,8 @@ from ..states import State
 from ..view import SelectedView, normalise_flags
 
 if TYPE_CHECKING:
-    from ..backend import MailBackend
+    from mailserver.mailbox import Mailbox
+
     from ..session import Session
 
 SPECIAL_USES = frozenset({"\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash", "\\Flagged",
@@ -37,7 +38,7 @@ SPECIAL_USES = frozenset({"\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash"
 MAX_NAME = 255
 
 
-def _backend(s: Session) -> MailBackend:
+def _backend(s: Session) -> Mailbox:
     assert s.backend is not None
     return s.backend
 
@@ -88,7 +89,7 @@ async def select(s: Session, cmd: c.Select | c.Examine) -> r.Tagged:
 
 
 # -- CREATE / DELETE / RENAME / SUBSCRIBE ----------------------------------------------------
-async def _create_parents(backend: MailBackend, name: str) -> None:
+async def _create_parents(backend: Mailbox, name: str) -> None:
     """Superior names are created too (RFC 3501 §6.3.3 SHOULD)."""
     parts = name.split(DELIMITER)
     for i in range(1, len(parts)):

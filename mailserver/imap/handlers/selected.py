@@ -26,15 +26,15 @@ from ..states import State
 from ..view import SelectedView, normalise_flags
 
 if TYPE_CHECKING:
+    from mailserver.mailbox import Mailbox
     from mailserver.store import FolderInfo, MessageMeta
 
-    from ..backend import MailBackend
     from ..session import Session
 
 DRAIN_EVERY = 256 * 1024
 
 
-def _ctx(s: Session) -> tuple[MailBackend, SelectedView]:
+def _ctx(s: Session) -> tuple[Mailbox, SelectedView]:
     assert s.backend is not None and s.view is not None
     return s.backend, s.view
 
@@ -126,7 +126,7 @@ async def search(s: Session, cmd: c.Search) -> r.Tagged:
     return r.Tagged(cmd.tag, "OK", "SEARCH completed")
 
 
-async def _messages(s: Session, backend: MailBackend, ids: list[str]
+async def _messages(s: Session, backend: Mailbox, ids: list[str]
                     ) -> dict[str, CachedMessage]:
     """Decrypted messages by copy id (account cache first, the rest in one query);
     expunged ones are missing."""
@@ -192,7 +192,7 @@ async def fetch(s: Session, cmd: c.Fetch) -> r.Tagged:
     return r.Tagged(cmd.tag, "OK", "FETCH completed")
 
 
-async def _mark_seen(s: Session, backend: MailBackend, view: SelectedView, cmd: c.Fetch,
+async def _mark_seen(s: Session, backend: Mailbox, view: SelectedView, cmd: c.Fetch,
                      uids: list[int]) -> list[int]:
     """BODY[...] (not PEEK), RFC822 and RFC822.TEXT set \\Seen (§6.4.5)."""
     if view.readonly or not any(a.sets_seen for a in cmd.items):

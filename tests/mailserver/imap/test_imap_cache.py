@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from mailserver.imap.backend import StoreBackend
-from mailserver.imap.cache import ACCOUNT_CACHES, AccountCaches, MessageCache
+from mailserver.imap import ImapServers
+from mailserver.imap.cache import AccountCaches, MessageCache
+from mailserver.mailbox import StoreMailbox
 from mailserver.services import MailServices
 from tests.conftest import DOCTOR, NURSE, PASSWORD
 from tests.mailserver.imap.conftest import Connect, account, deliver
@@ -49,18 +50,19 @@ def test_account_caches_shared_then_dropped_with_the_last_session() -> None:
 # -- sessions ---------------------------------------------------------------------------
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
     calls: list[tuple[str, list[str]]] = []
-    real = StoreBackend.read_messages
+    real = StoreMailbox.read_messages
 
-    async def counting(self: StoreBackend, ids: list[str]) -> dict[str, bytes]:
+    async def counting(self: StoreMailbox, ids: list[str]) -> dict[str, bytes]:
         calls.append((self.account_id, list(ids)))
         return await real(self, ids)
 
-    monkeypatch.setattr(StoreBackend, "read_messages", counting)
+    monkeypatch.setattr(StoreMailbox, "read_messages", counting)
     return calls
 
 
 async def test_cache_shared_by_an_accounts_sessions_and_never_by_another(
-        connect: Connect, services: MailServices, monkeypatch: pytest.MonkeyPatch) -> None:
+        connect: Connect, imap: ImapServers, services: MailServices,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(3):
         await deliver(services, MSG % (i, i), DOCTOR, NURSE)
     doctor_id = (await account(services, DOCTOR)).id
@@ -72,7 +74,7 @@ async def test_cache_shared_by_an_accounts_sessions_and_never_by_another(
         await w.cmd("SELECT INBOX")
     await exchange(a, "a1 UID SEARCH SUBJECT \"hello 1\"", "* SEARCH 2\na1 OK SEARCH completed")
     assert calls == [(doctor_id, calls[0][1])] and len(calls[0][1]) == 3  # one batch
-    doctor_cache = ACCOUNT_CACHES.peek(doctor_id)
+    doctor_cache = imap.caches.peek(doctor_id)
     assert doctor_cache is not None and len(doctor_cache) == 3
     # the other session of the same account is served from memory
     await exchange(b, "b1 FETCH 1:3 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", """
@@ -95,18 +97,18 @@ b1 OK FETCH completed
     await exchange(n, "n1 UID SEARCH SUBJECT \"hello 1\"", "* SEARCH 2\nn1 OK SEARCH completed")
     assert len(calls) == 2 and calls[1][0] == nurse_id
     assert not set(calls[1][1]) & set(calls[0][1])
-    nurse_cache = ACCOUNT_CACHES.peek(nurse_id)
+    nurse_cache = imap.caches.peek(nurse_id)
     assert nurse_cache is not None and nurse_cache is not doctor_cache
     assert not any(k in nurse_cache for k in calls[0][1])
     # the cache lives while a session of the account is logged in
     await a.cmd("LOGOUT")
-    assert ACCOUNT_CACHES.peek(doctor_id) is doctor_cache
+    assert imap.caches.peek(doctor_id) is doctor_cache
     await b.cmd("LOGOUT")
-    assert ACCOUNT_CACHES.peek(doctor_id) is None and len(doctor_cache) == 0
-    assert ACCOUNT_CACHES.peek(nurse_id) is nurse_cache
+    assert imap.caches.peek(doctor_id) is None and len(doctor_cache) == 0
+    assert imap.caches.peek(nurse_id) is nurse_cache
 
 
-async def test_expunge_and_flags_from_another_session(connect: Connect,
+async def test_expunge_and_flags_from_another_session(connect: Connect, imap: ImapServers,
                                                        services: MailServices) -> None:
     for i in range(3):
         await deliver(services, MSG % (i, i), DOCTOR)
@@ -116,7 +118,7 @@ async def test_expunge_and_flags_from_another_session(connect: Connect,
         await w.login(DOCTOR, PASSWORD)
         await w.cmd("SELECT INBOX")
     await a.cmd("FETCH 1:3 BODY.PEEK[]")
-    cache = ACCOUNT_CACHES.peek(doctor_id)
+    cache = imap.caches.peek(doctor_id)
     assert cache is not None and len(cache) == 3
     # flags never come from the cache: the other session's change is seen at once
     await exchange(b, "b1 STORE 2 +FLAGS.SILENT (\\Flagged)", "b1 OK STORE completed")
@@ -159,7 +161,7 @@ async def test_idle_drops_details_and_fetch_reloads_them(connect: Connect,
 
 
 async def test_copy_expunged_elsewhere_during_idle_leaves_the_cache(
-        connect: Connect, services: MailServices) -> None:
+        connect: Connect, imap: ImapServers, services: MailServices) -> None:
     """Regression: an IDLE view has no copy ids (compacted), yet the decrypted copy of a
     message expunged by another session must not stay in memory."""
     for i in range(2):
@@ -173,7 +175,7 @@ async def test_copy_expunged_elsewhere_during_idle_leaves_the_cache(
         await w.login(DOCTOR, PASSWORD)
         await w.cmd("SELECT INBOX")
     await a.cmd("FETCH 1:2 BODY.PEEK[]")
-    cache = ACCOUNT_CACHES.peek(doctor_id)
+    cache = imap.caches.peek(doctor_id)
     assert cache is not None and ids[1] in cache and ids[2] in cache
     for w in (a, b):  # both views compacted; b stays compact, a stays idle
         await exchange(w, "i IDLE", "+ idling")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailserver.imap.backend import StoreBackend
+from mailserver.mailbox import StoreMailbox
 from mailserver.services import MailServices
 from mailserver.store import NotFound
 from tests.conftest import DOCTOR, NURSE, PASSWORD
@@ -82,7 +82,7 @@ async def test_backend_refuses_foreign_folders_and_messages(services: MailServic
     nurse = await account(services, NURSE)
     login = await services.auth.password_login(DOCTOR, PASSWORD, "127.0.0.1", "imap")
     assert login is not None
-    backend = StoreBackend(services.store, login.account, login.key)
+    backend = StoreMailbox(services.store, login.account, login.key)
     foreign = await services.store.get_folder(nurse.id, "INBOX")
     assert foreign is not None
     meta = (await services.store.list_messages(foreign.id))[0]

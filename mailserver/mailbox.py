@@ -1,9 +1,15 @@
-"""What an IMAP session needs from the store (a ``typing.Protocol``) and the adapter.
+"""The one mailbox seam: what every reader of mail (IMAP, the webmail) gets from the store.
 
-A backend is bound to ONE account when the login succeeds: no method takes an account id,
-so a session cannot even name another account's folders or messages.  Folder arguments
-are ``FolderInfo`` values obtained from this same backend; the adapter re-checks that they
-belong to its account before touching the store.
+A ``Mailbox`` is bound to ONE account when a login succeeds (``open_mailbox``): no method
+takes an account id, so a front end cannot even name another account's folders or
+messages.  Folder arguments are ``FolderInfo`` values obtained from this same mailbox; the
+implementation re-checks that they belong to its account before touching the store, and a
+copy id of another account is "not found", never "forbidden".
+
+Only this module opens and seals message copies for a reader (the AAD rule of
+``copy_aad`` and the off-loop threshold live here); front ends never decrypt, never write
+rows, and learn about changes through ``subscribe()`` (the store's change events, in
+process and across PostgreSQL nodes).
 """
 
 from __future__ import annotations
@@ -23,17 +29,20 @@ from mailserver.store import (
     Store,
     Subscription,
     copy_aad,
+    new_id,
 )
-from mailserver.store.models import new_id
 
 SEAL_IN_THREAD = 256 * 1024  # seal/open bigger messages off the event loop
 
 
-class MailBackend(Protocol):
-    """One account's mail, as the IMAP session sees it."""
+class Mailbox(Protocol):
+    """One account's mail, as a front end sees it."""
 
     @property
     def account_id(self) -> str: ...
+
+    @property
+    def account(self) -> AccountInfo: ...
 
     async def list_folders(self) -> list[FolderInfo]: ...
 
@@ -53,6 +62,10 @@ class MailBackend(Protocol):
 
     async def list_messages(self, folder: FolderInfo, since_uid: int = 0
                             ) -> list[MessageMeta]: ...
+
+    async def find(self, copy_id: str) -> MessageMeta | None: ...
+
+    async def thread(self, thread_id: str) -> list[MessageMeta]: ...
 
     async def read_message(self, meta: MessageMeta) -> bytes: ...
 
@@ -79,8 +92,8 @@ class MailBackend(Protocol):
     def subscribe(self) -> Subscription: ...
 
 
-class StoreBackend:
-    """``MailBackend`` on the shared ``Store``, with the key the login unlocked."""
+class StoreMailbox:
+    """``Mailbox`` on the shared ``Store``, with the key the login unlocked."""
 
     __slots__ = ("_account", "_key", "_store")
 
@@ -92,6 +105,10 @@ class StoreBackend:
     @property
     def account_id(self) -> str:
         return self._account.id
+
+    @property
+    def account(self) -> AccountInfo:
+        return self._account
 
     def _own(self, folder: FolderInfo) -> int:
         if folder.account_id != self._account.id:
@@ -126,6 +143,14 @@ class StoreBackend:
     async def list_messages(self, folder: FolderInfo, since_uid: int = 0
                             ) -> list[MessageMeta]:
         return await self._store.list_messages(self._own(folder), since_uid)
+
+    async def find(self, copy_id: str) -> MessageMeta | None:
+        """One of this account's copies by id (None for another account's id too)."""
+        return await self._store.find_message(self._account.id, copy_id)
+
+    async def thread(self, thread_id: str) -> list[MessageMeta]:
+        """This account's copies of one conversation, every folder, oldest first."""
+        return await self._store.list_thread(self._account.id, thread_id)
 
     async def read_message(self, meta: MessageMeta) -> bytes:
         """Decrypt one copy (never written anywhere; the caller may cache it in memory)."""
@@ -201,3 +226,8 @@ class StoreBackend:
 
     def subscribe(self) -> Subscription:
         return self._store.bus.subscribe(self._account.id)
+
+
+def open_mailbox(store: Store, account: AccountInfo, key: UnlockedKey) -> Mailbox:
+    """The mailbox of the account a login unlocked (``MailServices.open_mailbox``)."""
+    return StoreMailbox(store, account, key)
