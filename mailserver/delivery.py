@@ -75,12 +75,16 @@ class DeliveryService:
                       remote: list[RemoteRecipient] | None = None,
                       sender: AccountInfo | None = None,
                       params: dict[str, Any] | None = None,
-                      headers: MessageHeaders | None = None) -> None:
+                      headers: MessageHeaders | None = None,
+                      final_trace: bytes = b"") -> None:
         """Store `raw` for each local recipient (and the sender's Sent), queue the rest.
 
-        `headers` may be passed when the caller already parsed them (SMTP policy did)."""
+        `headers` may be passed when the caller already parsed them (SMTP policy did).
+        `final_trace` goes in front of the recipients' copies only: the lines of final
+        delivery (RFC 5321 §4.4 Return-Path), never relayed nor filed in Sent."""
         headers = headers or parse_headers(raw)
-        copies = [await self._seal(acc, "INBOX", raw) for acc in recipients]
+        delivered = final_trace + raw
+        copies = [await self._seal(acc, "INBOX", delivered) for acc in recipients]
         if sender is not None:
             copies.append(await self._seal(sender, "Sent", raw, flags=("\\Seen",)))
         queue = None

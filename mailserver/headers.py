@@ -22,6 +22,8 @@ class MessageHeaders:
     reply_to: tuple[str, ...]
     mss_mes: str | None
     disposition_notification_to: str | None
+    # Addresses of every Sender: field; None when the message has no Sender: at all.
+    sender_addresses: tuple[str, ...] | None = None
 
     @property
     def referenced_ids(self) -> tuple[str, ...]:
@@ -78,4 +80,5 @@ def parse_headers(raw: bytes) -> MessageHeaders:
         reply_to=addrs("Reply-To"),
         mss_mes=(str(msg["X-MSS-MES"]).strip() if msg["X-MSS-MES"] is not None else None),
         disposition_notification_to=dnt[0] if dnt else None,
+        sender_addresses=addrs("Sender") if msg.get_all("Sender") else None,
     )

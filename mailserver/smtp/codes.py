@@ -65,6 +65,8 @@ UNTRUSTED_RECIPIENT = "550 5.7.1 Recipient domain {domain} is not in the MSSant√
 NOT_YOUR_SENDER = ("550 5.7.1 Envelope sender must be your authenticated address "
                    "<{address}>")
 NOT_YOUR_FROM = "550 5.7.1 From: header must be your authenticated address <{address}>"
+NOT_YOUR_SENDER_HEADER = ("550 5.7.1 Sender: header must be your authenticated address "
+                          "<{address}> (or be left out)")
 PATIENT_REFUSED = "550 5.7.1 {reason}"
 TOO_BIG = "552 5.3.4 Message too big: this server accepts at most {limit} bytes"
 TOO_BIG_FOR_PATIENT = ("552 5.3.4 Message too big for a patient's mailbox: at most {limit} "
@@ -72,6 +74,7 @@ TOO_BIG_FOR_PATIENT = ("552 5.3.4 Message too big for a patient's mailbox: at mo
 BAD_ADDRESS = "553 5.1.3 Malformed address"
 BARE_NEWLINE = ("554 5.6.11 Message refused: bare CR or LF found; every line must end with "
                 "CRLF (SMTP smuggling protection)")
+NUL_IN_DATA = "554 5.6.0 Message refused: it contains a NUL byte, which SMTP text may not carry"
 UNKNOWN_PARAMETER = "555 5.5.4 Unsupported parameter: {name}"
 
 # Default enhanced code per basic code, for replies made by aiosmtpd itself.

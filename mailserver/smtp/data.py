@@ -3,7 +3,9 @@
 Only CRLF "." CRLF ends the data. A bare CR or a bare LF anywhere refuses the whole message
 (the same defence as Postfix's ``smtpd_forbid_bare_newline``), so "\\n.\\n", "\\r.\\r" or
 "\\r\\n.\\n" can never end a message here, and a message that holds one is never stored:
-no second message can be smuggled through us. Reading always continues to the real end of
+no second message can be smuggled through us. A NUL byte refuses the message too (RFC 5321
+§4.5.2 forbids it in text): a receiver further on that drops NULs would otherwise see
+line ends we never saw. Reading always continues to the real end of
 the data, so the session stays in step with the client whatever the verdict.
 """
 
@@ -20,6 +22,7 @@ class DataVerdict(Enum):
     TOO_BIG = "too-big"
     LINE_TOO_LONG = "line-too-long"
     BARE_NEWLINE = "bare-newline"
+    NUL = "nul"
 
 
 @dataclass
@@ -72,6 +75,9 @@ async def read_data(reader: asyncio.StreamReader, *, max_size: int, max_line: in
         # readuntil stopped at the first CRLF: any other CR or LF in the line is bare.
         if line.count(b"\n") != 1 or line.count(b"\r") != 1:
             verdict = DataVerdict.BARE_NEWLINE
+            lines.clear()
+        elif b"\0" in line:
+            verdict = DataVerdict.NUL
             lines.clear()
         elif len(line) > max_line:
             verdict = DataVerdict.LINE_TOO_LONG

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from email.utils import formatdate
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from config import LimitSettings
@@ -19,7 +20,7 @@ from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.smtp.recipients import Route, domain_of, inbound_route, submission_route
 from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
-from mailserver.smtp.trace import received_header, shown_address
+from mailserver.smtp.trace import received_header, return_path, shown_address
 
 if TYPE_CHECKING:
     from mailserver.smtp.protocol import MssSMTP
@@ -76,6 +77,7 @@ class BaseHandler:
         try:
             await self.services.delivery.deliver(
                 raw, mail_from=envelope.mail_from or "", recipients=envelope.local,
+                final_trace=return_path(envelope.mail_from or ""),
                 remote=envelope.remote or None, params=dict(envelope.params) or None, **kw)
         except Exception:
             log.exception("smtp tx=%s delivery failed", envelope.tx_id)
@@ -128,6 +130,11 @@ class SubmissionHandler(BaseHandler):
         if not headers.from_addresses or any(a != account.address
                                              for a in headers.from_addresses):
             return codes.NOT_YOUR_FROM.format(address=account.address)
+        # RFC 5322 §3.6.2: Sender names who actually sent it; only the account itself may.
+        if headers.sender_addresses is not None and (
+                not headers.sender_addresses
+                or any(a != account.address for a in headers.sender_addresses)):
+            return codes.NOT_YOUR_SENDER_HEADER.format(address=account.address)
         if account.is_patient:
             refused = await self.patient_refusal(envelope, headers)
             if refused is not None:
@@ -161,7 +168,7 @@ class SubmissionHandler(BaseHandler):
         if headers.message_id is None:
             extra += f"Message-ID: <{secrets.token_hex(12)}@{hostname}>\r\n".encode()
         if not head.startswith(b"date:") and b"\ndate:" not in head:
-            extra += f"Date: {formatdate(localtime=False)}\r\n".encode()
+            extra += f"Date: {format_datetime(datetime.now(UTC))}\r\n".encode()
         return extra + raw
 
 

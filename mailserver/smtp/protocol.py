@@ -543,6 +543,8 @@ class MssSMTP(SMTP):
                 status = await self.handle_exception(exc)
         elif result.verdict is DataVerdict.BARE_NEWLINE:
             status = codes.BARE_NEWLINE
+        elif result.verdict is DataVerdict.NUL:
+            status = codes.NUL_IN_DATA
         elif result.verdict is DataVerdict.LINE_TOO_LONG:
             status = codes.LINE_TOO_LONG
         else:

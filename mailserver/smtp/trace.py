@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import formatdate
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from mailserver.smtp.state import MssEnvelope, MssSession
 
@@ -47,8 +48,15 @@ def received_header(*, by: str, session: MssSession, tx_id: str, authenticated: 
         notes.append("(authenticated)")
     notes.append(f"id {tx_id}")
     parts.append(" ".join(notes))
-    value = "\r\n\t".join(parts) + ";\r\n\t" + formatdate(localtime=False)
+    # An aware UTC time prints "+0000": "-0000" would say the zone is unknown (RFC 5322).
+    value = "\r\n\t".join(parts) + ";\r\n\t" + format_datetime(datetime.now(UTC))
     return f"Received: {value}\r\n".encode()
+
+
+def return_path(mail_from: str) -> bytes:
+    """RFC 5321 §4.4: final delivery records the envelope sender (``<>`` for a bounce).
+    The address passed the MAIL grammar, so it holds no CR or LF."""
+    return f"Return-Path: <{mail_from}>\r\n".encode()
 
 
 def _clean(text: str) -> str:

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from mailserver.services import MailServices
-from mailserver.smtp import SmtpServers
+from mailserver.smtp import SmtpServers, codes
 from tests.conftest import DOCTOR, NURSE, WARD
 from tests.mailserver.smtp.smtp_helpers import (
     RawClient,
@@ -49,6 +49,28 @@ async def test_smuggling_attempt_refused_and_nothing_stored(
     assert extra == b""
     assert noop == b"250 2.0.0 OK"
     assert await count(services, NURSE) == 0 and await count(services, WARD) == 0
+
+
+@pytest.mark.parametrize("body", [b"first\0\r\n", b"a\r\n\0.\r\n", b"\0"],
+                         ids=["end-of-line", "before-dot", "alone"])
+async def test_nul_byte_in_data_refused_and_nothing_stored(
+        services: MailServices, ports: dict[str, int], body: bytes) -> None:
+    """Issue 16 item 10: a NUL is refused like a bare CR/LF, and the session goes on."""
+    def run() -> tuple[bytes, bytes]:
+        c = RawClient.mx(ports["mx"], services.settings)
+        assert c.cmd(f"MAIL FROM:<{SENDER}>").startswith(b"250")
+        assert c.cmd(f"RCPT TO:<{NURSE}>").startswith(b"250")
+        assert c.cmd("DATA").startswith(b"354")
+        c.send(b"From: " + SENDER.encode() + b"\r\nSubject: nul\r\n\r\n" + body
+               + b"\r\n.\r\n")
+        end = c.reply()
+        noop = c.cmd("NOOP")
+        c.close()
+        return end, noop
+    end, noop = await asyncio.to_thread(run)
+    assert end.decode() == codes.NUL_IN_DATA
+    assert noop == b"250 2.0.0 OK"
+    assert await count(services, NURSE) == 0
 
 
 async def test_smuggling_through_submission_refused(services: MailServices,

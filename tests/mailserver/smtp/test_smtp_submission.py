@@ -10,6 +10,7 @@ import pytest
 
 from crypto import issue_client_certificate, load_certificate, load_private_key, write_pem
 from mailserver.services import MailServices
+from mailserver.smtp import codes
 from mailserver.trust import TrustEntry, TrustList
 from tests.conftest import APP, DOCTOR, NURSE, PASSWORD, WARD
 from tests.mailserver.smtp.smtp_helpers import (
@@ -30,10 +31,15 @@ async def test_implicit_tls_submission_stores_for_recipient_and_sender(
     assert refused == {}
     [got] = await mailbox(services, NURSE)
     assert got.endswith(msg)
-    assert got.startswith(b"Received: from client.test ([127.0.0.1])")
+    # RFC 5321 §4.4: final delivery puts the envelope sender on top (issue 16 item 8)
+    return_path, received = got.split(b"\r\n", 1)
+    assert return_path == f"Return-Path: <{DOCTOR}>".encode()
+    assert received.startswith(b"Received: from client.test ([127.0.0.1])")
     assert b"(authenticated)" in got and b"TLSv1." in got and PASSWORD.encode() not in got
+    stamp = received.split(b";", 1)[1].split(b"\r\n\r\n")[0].split(b"\r\n")[1]
+    assert stamp.rstrip().endswith(b"+0000"), stamp   # a real offset, not "-0000"
     [sent] = await mailbox(services, DOCTOR, "Sent")
-    assert sent.endswith(msg)
+    assert sent.endswith(msg) and b"Return-Path" not in sent   # Sent is not delivered mail
 
 
 async def test_starttls_submission_with_aiosmtplib(services: MailServices,
@@ -194,6 +200,22 @@ async def test_sender_and_from_must_be_the_account(services: MailServices,
                                 message(NURSE, WARD))
     assert err2.value.smtp_code == 550 and b"From: header" in err2.value.smtp_error
     assert await count(services, WARD) == 0
+
+
+@pytest.mark.parametrize("sender", [NURSE, f'"Dr Jean MARTIN" <{NURSE}>', "nobody"])
+async def test_sender_header_naming_someone_else_refused(
+        services: MailServices, ports: dict[str, int], sender: str) -> None:
+    """Issue 16 item 9: a Sender: field that is not the authenticated account is refused."""
+    ctx = tls_client(services.settings)
+    msg = message(DOCTOR, WARD, headers={"Sender": sender})
+    with pytest.raises(smtplib.SMTPDataError) as err:
+        await asyncio.to_thread(submit, ports["tls"], ctx, DOCTOR, DOCTOR, [WARD], msg)
+    expected = codes.NOT_YOUR_SENDER_HEADER.format(address=DOCTOR)
+    assert f"{err.value.smtp_code} {err.value.smtp_error.decode()}" == expected
+    assert await count(services, WARD) == 0
+    own = message(DOCTOR, WARD, headers={"Sender": DOCTOR})
+    assert await asyncio.to_thread(submit, ports["tls"], ctx, DOCTOR, DOCTOR, [WARD], own) == {}
+    assert await count(services, WARD) == 1
 
 
 async def test_recipients_local_unknown_disabled_trusted_remote_and_outside(
