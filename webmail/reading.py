@@ -18,6 +18,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape
 
 import nh3
 from markupsafe import Markup, escape
@@ -187,7 +188,9 @@ def summarise(message: EmailMessage) -> Summary:
     text = _text_of(plain) if plain is not None else ""
     if not text:
         html = _body_part(message, "html")
-        text = nh3.clean(_text_of(html), tags=set()) if html is not None else ""
+        # Tags become spaces (block ends must not glue words), entities become text.
+        text = (unescape(nh3.clean(_text_of(html).replace("<", " <"), tags=set()))
+                if html is not None else "")
     receipt = _people(message, "Disposition-Notification-To")
     return Summary(
         subject=_header(message, "Subject"),
