@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from mailserver.policy.routing import Refusal
+
 # -- success ---------------------------------------------------------------------------
 OK = "250 2.0.0 OK"
 RCPT_OK = "250 2.1.5 Recipient OK"
@@ -106,3 +108,17 @@ def with_enhanced(reply: bytes) -> bytes:
 
 def code_of(reply: str) -> int:
     return int(reply[:3])
+
+
+# The policy's refusal reasons on the wire (same bytes as before the policy said them).
+REFUSALS: dict[Refusal, str] = {
+    Refusal.UNKNOWN_USER: UNKNOWN_USER,
+    Refusal.MAILBOX_DISABLED: MAILBOX_DISABLED,
+    Refusal.UNTRUSTED_RECIPIENT: UNTRUSTED_RECIPIENT,
+    Refusal.UNKNOWN_PROFESSIONAL: UNKNOWN_PROFESSIONAL,
+    Refusal.RELAY_DENIED: RELAY_DENIED,
+}
+
+
+def refusal_reply(refusal: Refusal, address: str, domain: str) -> str:
+    return REFUSALS[refusal].format(address=address, domain=domain)

@@ -18,9 +18,10 @@ from mailserver.headers import MessageHeaders, parse_headers, split_headers
 from mailserver.inbound import MxChecks, note_success_request, success_notices
 from mailserver.services import MailServices
 from mailserver.smtp import codes
-from mailserver.smtp.recipients import Route, domain_of, inbound_route, submission_route
+from mailserver.smtp.recipients import Route, inbound_route, submission_route
 from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
 from mailserver.smtp.trace import received_header, return_path, shown_address
+from mailserver.trust import domain_of
 
 if TYPE_CHECKING:
     from mailserver.smtp.protocol import MssSMTP
