@@ -14,13 +14,14 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from config import LimitSettings
+from mailserver.delivery import return_path
 from mailserver.headers import MessageHeaders, parse_headers, split_headers
 from mailserver.inbound import MxChecks, note_success_request, success_notices
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.smtp.recipients import Route, inbound_route, submission_route
 from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
-from mailserver.smtp.trace import received_header, return_path, shown_address
+from mailserver.smtp.trace import received_header, shown_address
 from mailserver.trust import domain_of
 
 if TYPE_CHECKING:

@@ -16,6 +16,7 @@ from mailserver.store import FolderInfo, MessageMeta, NotFound
 from webmail import conversations as conv
 from webmail.deps import WebContext, require_csrf, require_user, web
 from webmail.reading import PREVIEW_TYPES, part_bytes, read, sanitized_html
+from webmail.replies import Sent, may_answer, send_reply
 from webmail.sessions import WebUser
 from webmail.templating import render
 
@@ -67,9 +68,29 @@ async def folder_page(request: Request, name: str, page: int = 1,
 
 
 @router.get("/conversation/{copy_id}")
-async def conversation_page(request: Request, copy_id: str,
+async def conversation_page(request: Request, copy_id: str, sent: bool = False,
                             user: WebUser = Depends(require_user),
                             ctx: WebContext = Depends(web)) -> Response:
+    return await show_conversation(request, ctx, user, copy_id, {"sent": sent})
+
+
+@router.post("/conversation/{copy_id}/reply")
+async def reply(request: Request, copy_id: str, text: str = Form(""),
+                to_all: bool = Form(False), user: WebUser = Depends(require_csrf),
+                ctx: WebContext = Depends(web)) -> Response:
+    """Answer one message; the server decides who may be answered, whatever the form says."""
+    mailbox = mailbox_of(ctx, user)
+    meta, _ = await _copy(mailbox, copy_id)
+    outcome = await send_reply(ctx.services, user.login, await mailbox.read_message(meta),
+                               text, to_all)
+    if isinstance(outcome, Sent):
+        return RedirectResponse(f"/conversation/{copy_id}?sent=1", status_code=303)
+    return await show_conversation(request, ctx, user, copy_id,
+                                   {"refused": outcome, "draft": text}, status_code=422)
+
+
+async def show_conversation(request: Request, ctx: WebContext, user: WebUser, copy_id: str,
+                            extra: dict[str, object], status_code: int = 200) -> Response:
     mailbox = mailbox_of(ctx, user)
     meta, folder = await _copy(mailbox, copy_id)
     folders = {f.id: f for f in await mailbox.list_folders()}
@@ -82,10 +103,18 @@ async def conversation_page(request: Request, copy_id: str,
     last = messages[-1][1].summary if messages else None
     ended_by = next((r.summary.sender for _, r, _ in reversed(messages)
                      if r.summary.ends_conversation), None)
+    # The answer goes to the newest message someone else wrote, if the policy allows it.
+    mine = user.login.account.address
+    target = next(((m, r) for m, r, _ in reversed(messages)
+                   if r.summary.sender is None or r.summary.sender.address != mine), None)
+    answerable = None
+    if target is not None and await may_answer(ctx.services, user.login, raws[target[0].id]):
+        answerable = target
     return render(request, "conversation.html", {
         "nav": "mail", "folder": folder, "messages": messages, "folder_url": folder_url,
         "subject": last.subject if last else "", "ended_by": ended_by,
-        "is_patient": user.login.account.is_patient})
+        "is_patient": user.login.account.is_patient, "answerable": answerable,
+        "refused": (), "draft": "", "sent": False, **extra}, status_code=status_code)
 
 
 async def _mark_seen(mailbox: Mailbox, folders: dict[int, FolderInfo],
