@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from mailserver.policy.routing import PATIENT_EXPLANATIONS, Refusal, RefusalReason
+
 # -- success ---------------------------------------------------------------------------
 OK = "250 2.0.0 OK"
 RCPT_OK = "250 2.1.5 Recipient OK"
@@ -76,6 +78,24 @@ BARE_NEWLINE = ("554 5.6.11 Message refused: bare CR or LF found; every line mus
                 "CRLF (SMTP smuggling protection)")
 NUL_IN_DATA = "554 5.6.0 Message refused: it contains a NUL byte, which SMTP text may not carry"
 UNKNOWN_PARAMETER = "555 5.5.4 Unsupported parameter: {name}"
+
+# Reply for each routing refusal (`mailserver/policy/routing.py`); fields: address, domain.
+REFUSAL_REPLIES: dict[RefusalReason, str] = {
+    RefusalReason.UNKNOWN_USER: UNKNOWN_USER,
+    RefusalReason.MAILBOX_DISABLED: MAILBOX_DISABLED,
+    RefusalReason.UNTRUSTED_DOMAIN: UNTRUSTED_RECIPIENT,
+    RefusalReason.UNKNOWN_PROFESSIONAL: UNKNOWN_PROFESSIONAL,
+    RefusalReason.RELAY_DENIED: RELAY_DENIED,
+    **{reason: PATIENT_REFUSED.format(reason=text)
+       for reason, text in PATIENT_EXPLANATIONS.items()},
+}
+
+
+def refusal_reply(refusal: Refusal) -> str:
+    """The SMTP reply that says `refusal` to the client."""
+    return REFUSAL_REPLIES[refusal.reason].format(address=refusal.address,
+                                                  domain=refusal.domain)
+
 
 # Default enhanced code per basic code, for replies made by aiosmtpd itself.
 DEFAULT_ENHANCED: dict[int, str] = {
