@@ -62,6 +62,7 @@ def test_path_and_params_round_trip(addr: str, params: dict[str, str]) -> None:
     text = "".join(f" {k}={v}" for k, v in params.items())
     path = parse_path(f"FROM:<{addr}>{text}", "FROM:", null_ok=True)
     assert path == Path(addr, text.lstrip())
+    assert isinstance(path, Path)
     assert parse_params(path.rest) == {k.upper(): v for k, v in params.items()}
 
 
