@@ -50,7 +50,9 @@ def read_address(text: str) -> tuple[str, str] | None:
         else:
             spec, rest = get_addr_spec(text)
             address = spec.addr_spec
-    except HeaderParseError:
+    except (HeaderParseError, IndexError):
+        # IndexError: the stdlib parser fails so on e.g. "0@" (aiosmtpd let it escape and
+        # answered 451 with a traceback in the log); a malformed address for us.
         return None
     return str(address), str(rest)
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar, cast
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, TLSSetupException
 
 from config import LimitSettings
 from crypto import peer_certificate
@@ -180,6 +180,17 @@ class MssSMTP(SMTP):
         log.info("smtp %s: client %s silent for %ss, closing", self.kind.value,
                  self.sess.client_ip, self.limits.smtp_timeout)
         self._say_and_close(codes.TIMEOUT)
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A failed STARTTLS handshake is an expected event (scanners, wrong CA): one short
+        log line, no traceback; aiosmtpd then closes the connection without a reply."""
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__ or error
+            reason = getattr(cause, "reason", None) or cause.__class__.__name__
+            log.info("smtp %s: STARTTLS handshake with %s failed: %s", self.kind.value,
+                     self.sess.client_ip, str(reason)[:120])
+            return codes.TLS_UNAVAILABLE
+        return await self.hooks.handle_exception(error)
 
     # -- replies ------------------------------------------------------------------------
 

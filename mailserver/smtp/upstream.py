@@ -25,7 +25,7 @@ RELIED_ON: dict[str, str] = {
     "SMTP._set_post_data_state": "called after DATA; overridden to log abandoned transactions",
     "SMTP._reset_timeout": "re-armed while DATA flows (the idle timer)",
     "SMTP._timeout_cb": "overridden: 421 4.4.2 before closing an idle session",
-    "SMTP.handle_exception": "calls the handler's handle_exception for unexpected errors",
+    "SMTP.handle_exception": "overridden: a failed STARTTLS is one log line, else the hook",
     "SMTP.push": "overridden: enhanced status codes added to aiosmtpd's own replies",
     "SMTP.challenge_auth": "the 334 exchange of AUTH PLAIN/LOGIN/EXTERNAL",
     "SMTP.AuthLoginUsernameChallenge": "AUTH LOGIN's first challenge text",

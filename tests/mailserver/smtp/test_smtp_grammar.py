@@ -45,6 +45,7 @@ def test_examples() -> None:
     assert parse_path("TO:<" + "a" * 251 + "@b.c>", "TO:", null_ok=False) == \
         PathError.MALFORMED
     assert parse_path(None, "TO:", null_ok=False) == PathError.SYNTAX
+    assert parse_path("TO:0@", "TO:", null_ok=False) == PathError.MALFORMED
     assert parse_path("TO <a@b>", "TO:", null_ok=False) == PathError.SYNTAX
     assert parse_params(" size=10 BODY=8BITMIME SMTPUTF8") == {
         "SIZE": "10", "BODY": "8BITMIME", "SMTPUTF8": ""}
@@ -71,7 +72,11 @@ def test_never_raises_and_agrees_with_aiosmtpd(text: str) -> None:
     for keyword_, null_ok in (("FROM:", True), ("TO:", False)):
         got = parse_path(keyword_ + text, keyword_, null_ok=null_ok)
         assert isinstance(got, Path | PathError)
-    theirs = SMTP._getaddr(_Reader(), text)  # type: ignore[arg-type]
     ours = read_address(text)
+    try:
+        theirs = SMTP._getaddr(_Reader(), text)  # type: ignore[arg-type]
+    except IndexError:      # a stdlib parser bug aiosmtpd let through: malformed for us
+        assert ours is None
+        return
     assert ours == (None if theirs == (None, None) else theirs)
     parse_params(text)
