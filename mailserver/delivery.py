@@ -60,6 +60,12 @@ class _Job:
                                        .create_future())
 
 
+def return_path(mail_from: str) -> bytes:
+    """RFC 5321 §4.4: final delivery records the envelope sender (``<>`` for a bounce).
+    Callers pass an address that went through an address grammar (no CR or LF)."""
+    return f"Return-Path: <{mail_from}>\r\n".encode()
+
+
 class DeliveryService:
     def __init__(self, store: Store, *, secret: bytes, patient_rules: PatientRules) -> None:
         self.store = store

@@ -16,7 +16,7 @@ from mailserver.accounts import AccountService
 from mailserver.auth import Authenticator, Login
 from mailserver.delivery import DeliveryService
 from mailserver.mailbox import Mailbox, open_mailbox
-from mailserver.policy import PatientRules, RecipientRouter
+from mailserver.policy import PatientRules
 from mailserver.store import (
     AccountInfo,
     ChangeBus,
@@ -50,12 +50,6 @@ class MailServices:
         """The one way a front end reaches mail: the mailbox of the account this login
         unlocked (IMAP sessions and webmail requests alike)."""
         return open_mailbox(self.store, login.account, login.key)
-
-    @property
-    def routing(self) -> RecipientRouter:
-        """Recipient routing for SMTP and the webmail (`mailserver/policy/routing.py`);
-        made on each use so that it sees the directory check wired after construction."""
-        return RecipientRouter(self.store, self.trust, self.patients, self.directory_check)
 
     def is_local(self, address: str) -> bool:
         return self.trust.is_local(address.rpartition("@")[2])

@@ -64,6 +64,11 @@ class TrustList:
         return sorted(self._dns)
 
 
+def domain_of(address: str) -> str:
+    """The normalised domain of an address (IDNA, lower case, no trailing dot)."""
+    return normalize_domain(address.rpartition("@")[2])
+
+
 def normalize_domain(domain: str) -> str:
     domain = domain.strip().rstrip(".").lower()
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from config import load_settings
 from crypto import issue_client_certificate, load_certificate, load_private_key, write_pem
 from mailserver.services import MailServices, build_services
+from mailserver.store import AccountInfo
 from mssante.init import InitOptions, initialise, write_owner_only
 
 DOMAIN = "hopital-demo.mssante.test"
@@ -61,23 +62,69 @@ def _issue_app_certificate(base: Path, address: str) -> None:
     write_pem(folder / f"{address}.pem", cert, folder / f"{address}.key", key)
 
 
-async def _first_conversation(services: MailServices) -> None:
-    """Dr Martin writes to Paul VIAL before a consultation, so Paul can answer."""
-    doctor = await services.store.get_account(ACCOUNTS[0][0])
-    patient = await services.store.get_account(PATIENT_ADDRESS)
-    assert doctor and patient
+def _message(sender: AccountInfo, to: AccountInfo, subject: str, text: str,
+             reply_to: EmailMessage | None = None) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = f"{doctor.display_name} <{doctor.address}>"
-    msg["To"] = patient.address
-    msg["Subject"] = "Votre consultation de cardiologie du 2 décembre"
+    msg["From"] = f"{sender.display_name} <{sender.address}>"
+    msg["To"] = f"{to.display_name} <{to.address}>"
+    msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=DOMAIN)
-    msg["X-MSS-NIL"] = "DEMO0001"
-    msg.set_content("Bonjour,\n\nVotre consultation est prévue le 2 décembre à 10 h. "
-                    "Merci d'apporter vos derniers résultats d'analyse.\n\nDr Jean MARTIN\n")
+    if reply_to is not None:
+        msg["In-Reply-To"] = reply_to["Message-ID"]
+        msg["References"] = reply_to["Message-ID"]
+    msg.set_content(text)
+    return msg
+
+
+async def _send(services: MailServices, msg: EmailMessage, sender: AccountInfo,
+                to: AccountInfo) -> None:
     raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-    await services.delivery.deliver(raw, mail_from=doctor.address, recipients=[patient],
-                                    sender=doctor)
+    await services.delivery.deliver(raw, mail_from=sender.address, recipients=[to],
+                                    sender=sender)
+
+
+# A one-page PDF ("Compte rendu de consultation"), small enough to live here.
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+            b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+            b"4 0 obj<</Length 62>>stream\nBT /F1 18 Tf 72 770 Td (Compte rendu de consultation)"
+            b" Tj ET\nendstream endobj\n"
+            b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+async def _first_conversation(services: MailServices) -> None:
+    """Paul VIAL's conversations: one in progress with Dr Martin (Paul answered), a
+    report with a PDF, and one that the nurse ended with "[FIN]"."""
+    doctor = await services.store.get_account(ACCOUNTS[0][0])
+    nurse = await services.store.get_account(ACCOUNTS[1][0])
+    patient = await services.store.get_account(PATIENT_ADDRESS)
+    assert doctor and nurse and patient
+    first = _message(doctor, patient, "Votre consultation de cardiologie du 2 décembre",
+                     "Bonjour,\n\nVotre consultation est prévue le 2 décembre à 10 h. "
+                     "Merci d'apporter vos derniers résultats d'analyse.\n\nDr Jean MARTIN\n")
+    first["X-MSS-NIL"] = "DEMO0001"
+    await _send(services, first, doctor, patient)
+    answer = _message(patient, doctor, "Re: Votre consultation de cardiologie du 2 décembre",
+                      "Bonjour Docteur,\n\nC'est noté, j'apporterai mes résultats.\n\n"
+                      "Paul VIAL\n\n> Votre consultation est prévue le 2 décembre à 10 h.\n",
+                      reply_to=first)
+    await _send(services, answer, patient, doctor)
+    report = _message(doctor, patient, "Compte rendu de votre consultation",
+                      "Bonjour,\n\nVous trouverez ci-joint le compte rendu de votre "
+                      "consultation.\n\nDr Jean MARTIN\n")
+    report.add_attachment(DEMO_PDF, maintype="application", subtype="pdf",
+                          filename="compte-rendu.pdf")
+    await _send(services, report, doctor, patient)
+    care = _message(nurse, patient, "Vos soins à domicile",
+                    "Bonjour,\n\nLes soins à domicile se terminent cette semaine.\n\n"
+                    "Claire DURAND\n")
+    await _send(services, care, nurse, patient)
+    await _send(services, _message(nurse, patient, "[FIN]",
+                                   "Les soins sont terminés : je mets fin à nos échanges.\n",
+                                   reply_to=care), nurse, patient)
 
 
 async def _sample_directory(services: MailServices, base: Path) -> None:

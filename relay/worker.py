@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crypto import open_with_secret
-from mailserver.addresses import domain_of
 from mailserver.delivery import queue_aad
 from mailserver.headers import parse_headers
 from mailserver.inbound import RecipientStatus, mail_dsn_options, rcpt_dsn_options, wants
 from mailserver.inbound import deliver_dsn as send_dsn
 from mailserver.services import MailServices
-from mailserver.trust import normalize_domain
+from mailserver.trust import domain_of, normalize_domain
 from relay import queue as q
 from relay.client import ConnectionPool, PeerConnection, Reply, TempFailure, client_tls_context
 from relay.routes import Hop, RouteError, Router

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from mailserver.policy.routing import PATIENT_EXPLANATIONS, Refusal, RefusalReason
+from mailserver.policy.routing import Refusal
 
 # -- success ---------------------------------------------------------------------------
 OK = "250 2.0.0 OK"
@@ -80,24 +80,6 @@ BARE_NEWLINE = ("554 5.6.11 Message refused: bare CR or LF found; every line mus
 NUL_IN_DATA = "554 5.6.0 Message refused: it contains a NUL byte, which SMTP text may not carry"
 UNKNOWN_PARAMETER = "555 5.5.4 Unsupported parameter: {name}"
 
-# Reply for each routing refusal (`mailserver/policy/routing.py`); fields: address, domain.
-REFUSAL_REPLIES: dict[RefusalReason, str] = {
-    RefusalReason.UNKNOWN_USER: UNKNOWN_USER,
-    RefusalReason.MAILBOX_DISABLED: MAILBOX_DISABLED,
-    RefusalReason.UNTRUSTED_DOMAIN: UNTRUSTED_RECIPIENT,
-    RefusalReason.UNKNOWN_PROFESSIONAL: UNKNOWN_PROFESSIONAL,
-    RefusalReason.RELAY_DENIED: RELAY_DENIED,
-    **{reason: PATIENT_REFUSED.format(reason=text)
-       for reason, text in PATIENT_EXPLANATIONS.items()},
-}
-
-
-def refusal_reply(refusal: Refusal) -> str:
-    """The SMTP reply that says `refusal` to the client."""
-    return REFUSAL_REPLIES[refusal.reason].format(address=refusal.address,
-                                                  domain=refusal.domain)
-
-
 # Default enhanced code per basic code, for replies made by aiosmtpd itself.
 DEFAULT_ENHANCED: dict[int, str] = {
     220: "2.0.0", 221: "2.0.0", 235: "2.7.0", 250: "2.0.0", 252: "2.5.0",
@@ -127,3 +109,17 @@ def with_enhanced(reply: bytes) -> bytes:
 
 def code_of(reply: str) -> int:
     return int(reply[:3])
+
+
+# The policy's refusal reasons on the wire (same bytes as before the policy said them).
+REFUSALS: dict[Refusal, str] = {
+    Refusal.UNKNOWN_USER: UNKNOWN_USER,
+    Refusal.MAILBOX_DISABLED: MAILBOX_DISABLED,
+    Refusal.UNTRUSTED_RECIPIENT: UNTRUSTED_RECIPIENT,
+    Refusal.UNKNOWN_PROFESSIONAL: UNKNOWN_PROFESSIONAL,
+    Refusal.RELAY_DENIED: RELAY_DENIED,
+}
+
+
+def refusal_reply(refusal: Refusal, address: str, domain: str) -> str:
+    return REFUSALS[refusal].format(address=address, domain=domain)

@@ -14,16 +14,16 @@ from email.utils import format_datetime
 from typing import Any
 
 from config import LimitSettings
-from mailserver.addresses import domain_of
-from mailserver.delivery import RemoteRecipient
+from mailserver.delivery import return_path
 from mailserver.headers import MessageHeaders, parse_headers, split_headers
 from mailserver.inbound import MxChecks, note_success_request, success_notices
-from mailserver.policy import Decision, LocalDelivery, Refusal, Relay
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.smtp.hooks import Connection
+from mailserver.smtp.recipients import Route, inbound_route, submission_route
 from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
-from mailserver.smtp.trace import received_header, return_path, shown_address
+from mailserver.smtp.trace import received_header, shown_address
+from mailserver.trust import domain_of
 
 log = logging.getLogger("mailserver.smtp")
 
@@ -48,31 +48,16 @@ class BaseHandler:
                                                 codes.code_of(reply)))
         return reply
 
-    def accept(self, envelope: MssEnvelope, decision: LocalDelivery | Relay) -> str:
-        """Take a recipient the policy routed; NOTIFY and ORCPT come from the RCPT."""
-        address = decision.address
+    def accept(self, envelope: MssEnvelope, address: str, route: Route) -> str:
         envelope.rcpt_tos.append(address)
-        notify, orcpt = envelope.rcpt_dsn   # parsed by the protocol
-        if isinstance(decision, LocalDelivery):
-            account = decision.account
-            if all(a.id != account.id for a in envelope.local):
-                envelope.local.append(account)
-            envelope.to_patient = envelope.to_patient or account.is_patient
-            note_success_request(envelope.dsn_success, account, address, notify,
-                                 orcpt)  # relay (issue 5)
-        elif all(r.address.lower() != address.lower() for r in envelope.remote):
-            envelope.remote.append(RemoteRecipient(address=address, notify=notify,
-                                                   orcpt=orcpt))
-        return self.record(envelope, address, codes.RCPT_OK)
-
-    def take(self, envelope: MssEnvelope, decision: Decision) -> str:
-        """The RCPT reply for a routing decision (size limits of patients checked last)."""
-        if isinstance(decision, Refusal):
-            return self.record(envelope, decision.address, codes.refusal_reply(decision))
-        refused = self.patient_size_refusal(envelope, decision.address)
-        if refused is not None:
-            return self.record(envelope, decision.address, refused)
-        return self.accept(envelope, decision)
+        if route.local is not None:
+            if all(a.id != route.local.id for a in envelope.local):
+                envelope.local.append(route.local)
+            envelope.to_patient = envelope.to_patient or route.local.is_patient
+        if route.remote is not None and all(r.address.lower() != address.lower()
+                                            for r in envelope.remote):
+            envelope.remote.append(route.remote)
+        return self.record(envelope, address, route.reply)
 
     def patient_size_refusal(self, envelope: MssEnvelope, address: str) -> str | None:
         """552 at RCPT when SIZE= promised more than a patient may receive."""
@@ -119,7 +104,21 @@ class SubmissionHandler(BaseHandler):
         assert login is not None
         if any(a.lower() == address.lower() for a in envelope.rcpt_tos):
             return self.record(envelope, address, codes.RCPT_OK)
-        return self.take(envelope, await self.services.routing.route_recipient(login, address))
+        notify, orcpt = envelope.rcpt_dsn   # parsed by the protocol
+        route = await submission_route(self.services, address, notify, orcpt)
+        if not route.accepted:
+            return self.record(envelope, address, route.reply)
+        if login.account.is_patient:
+            reason = await self.services.patients.check(login.account, address.lower(), None)
+            if reason is not None:
+                return self.record(envelope, address,
+                                   codes.PATIENT_REFUSED.format(reason=reason))
+        refused = self.patient_size_refusal(envelope, address)
+        if refused is not None:
+            return self.record(envelope, address, refused)
+        note_success_request(envelope.dsn_success, route.local, address, notify,
+                             orcpt)  # relay (issue 5)
+        return self.accept(envelope, address, route)
 
     async def handle_DATA(self, server: Connection, session: MssSession,
                           envelope: MssEnvelope) -> str:
@@ -136,10 +135,10 @@ class SubmissionHandler(BaseHandler):
                 not headers.sender_addresses
                 or any(a != account.address for a in headers.sender_addresses)):
             return codes.NOT_YOUR_SENDER_HEADER.format(address=account.address)
-        # A patient's answer: to an open message, at its Reply-To (§6).
-        refusal = await self.services.routing.check_answers(login, envelope.rcpt_tos, headers)
-        if refusal is not None:
-            return codes.refusal_reply(refusal)
+        if account.is_patient:
+            refused = await self.patient_refusal(envelope, headers)
+            if refused is not None:
+                return refused
         too_big = self.too_big_for_patient(envelope, raw)
         if too_big is not None:
             return too_big
@@ -149,6 +148,17 @@ class SubmissionHandler(BaseHandler):
         # Parsed once: delivery reuses them unless a Message-ID was just added.
         return await self.deliver(envelope, raw, sender=account,
                                   headers=headers if headers.message_id else None)
+
+    async def patient_refusal(self, envelope: MssEnvelope,
+                              headers: MessageHeaders) -> str | None:
+        """With the headers known: is this an answer to an open message, to its Reply-To?"""
+        login = envelope.sender_login
+        assert login is not None
+        for address in envelope.rcpt_tos:
+            reason = await self.services.patients.check(login.account, address.lower(), headers)
+            if reason is not None:
+                return codes.PATIENT_REFUSED.format(reason=reason)
+        return None
 
     @staticmethod
     def complete_headers(raw: bytes, headers: MessageHeaders, hostname: str) -> bytes:
@@ -195,7 +205,16 @@ class InboundHandler(BaseHandler):
                           address: str, rcpt_options: list[str]) -> str:
         if any(a.lower() == address.lower() for a in envelope.rcpt_tos):
             return self.record(envelope, address, codes.RCPT_OK)
-        return self.take(envelope, await self.services.routing.route_inbound(address))
+        route = await inbound_route(self.services, address)
+        if not route.accepted:
+            return self.record(envelope, address, route.reply)
+        refused = self.patient_size_refusal(envelope, address)
+        if refused is not None:
+            return self.record(envelope, address, refused)
+        notify, orcpt = envelope.rcpt_dsn   # parsed by the protocol
+        note_success_request(envelope.dsn_success, route.local, address, notify,
+                             orcpt)  # relay (issue 5)
+        return self.accept(envelope, address, route)
 
     async def handle_DATA(self, server: Connection, session: MssSession,
                           envelope: MssEnvelope) -> str:

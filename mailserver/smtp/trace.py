@@ -55,12 +55,6 @@ def received_header(*, by: str, session: MssSession, tx_id: str, authenticated: 
     return f"Received: {value}\r\n".encode()
 
 
-def return_path(mail_from: str) -> bytes:
-    """RFC 5321 §4.4: final delivery records the envelope sender (``<>`` for a bounce).
-    The address passed the MAIL grammar, so it holds no CR or LF."""
-    return f"Return-Path: <{mail_from}>\r\n".encode()
-
-
 def _clean(text: str) -> str:
     """A HELO name is client input: keep it to printable characters outside comments."""
     kept = "".join(c for c in text if 32 < ord(c) < 127 and c not in "()\\;")

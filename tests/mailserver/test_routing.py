@@ -1,71 +1,35 @@
-"""Recipient routing as typed decisions (mailserver/policy/routing.py), without SMTP."""
+"""Recipient routing as typed policy decisions (no sockets): what SMTP and the webmail ask."""
 
 from __future__ import annotations
 
-from mailserver.auth import Login
-from mailserver.headers import parse_headers
-from mailserver.policy import LocalDelivery, Refusal, RefusalReason, Relay
+from mailserver.policy.routing import Refusal, route_inbound, route_submission
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.trust import TrustEntry, TrustList
-from tests.conftest import DOCTOR, NURSE, PASSWORD, PATIENT, PATIENT2
+from tests.conftest import NURSE, WARD
 
-
-async def login(services: MailServices, address: str) -> Login:
-    acc = await services.store.get_account(address)
-    assert acc is not None
-    key = await services.accounts.unlock_with_password(acc, PASSWORD)
-    return Login(account=acc, key=key, method="password")
+PEER = "dr.x@autre-hopital.test"
 
 
 async def test_submission_decisions(services: MailServices, accounts: dict[str, str]) -> None:
-    router = services.routing
-    doctor = await login(services, DOCTOR)
-    local = await router.route_recipient(doctor, NURSE.upper())
-    assert isinstance(local, LocalDelivery) and local.account.address == NURSE
-    assert local.address == NURSE.upper()
-    assert await router.route_recipient(doctor, "nobody@hopital.test") == Refusal(
-        "nobody@hopital.test", "hopital.test", RefusalReason.UNKNOWN_USER)
-    assert await router.route_recipient(doctor, "x@outside.example") == Refusal(
-        "x@outside.example", "outside.example", RefusalReason.UNTRUSTED_DOMAIN)
     services.trust.replace(TrustList(entries=[*services.trust.current.entries,
                                               TrustEntry("autre-hopital.test", "CN=x")]))
-    assert await router.route_recipient(doctor, "dr.x@Autre-Hopital.test") == Relay(
-        "dr.x@Autre-Hopital.test", "autre-hopital.test")
-    await services.accounts.set_state(NURSE, "suspended")
-    assert await router.route_recipient(doctor, NURSE) == Refusal(
-        NURSE, "hopital.test", RefusalReason.MAILBOX_DISABLED)
+    await services.accounts.set_state(WARD, "suspended")
+    local = await route_submission(services, NURSE.upper())
+    assert local.accepted and local.local is not None and local.local.address == NURSE
+    assert (await route_submission(services, "personne@hopital.test")).refusal \
+        is Refusal.UNKNOWN_USER
+    assert (await route_submission(services, WARD)).refusal is Refusal.MAILBOX_DISABLED
+    remote = await route_submission(services, PEER, ("FAILURE",), "rfc822;" + PEER)
+    assert remote.accepted and remote.remote is not None
+    assert remote.remote.notify == ("FAILURE",) and remote.local is None
+    outside = await route_submission(services, "x@gmail.example")
+    assert outside.refusal is Refusal.UNTRUSTED_RECIPIENT
+    assert codes.refusal_reply(outside.refusal, outside.address, outside.domain) == \
+        codes.UNTRUSTED_RECIPIENT.format(domain="gmail.example")
 
 
-async def test_patient_rules_are_part_of_the_decision(services: MailServices,
-                                                      accounts: dict[str, str]) -> None:
-    router = services.routing
-    patient = await login(services, PATIENT)
-    assert await router.route_recipient(patient, DOCTOR) == Refusal(
-        DOCTOR, "hopital.test", RefusalReason.PATIENT_NO_START)
-    assert await router.route_recipient(patient, PATIENT2) == Refusal(
-        PATIENT2, "patient.test", RefusalReason.PATIENT_TO_PATIENT)
-    # Routing refusals come first: outside the trust space is said as such.
-    refused = await router.route_recipient(patient, "x@outside.example")
-    assert isinstance(refused, Refusal) and refused.reason is RefusalReason.UNTRUSTED_DOMAIN
-    raw = b"From: " + PATIENT.encode() + b"\r\nIn-Reply-To: <none@x>\r\n\r\nMerci\r\n"
-    answer = await router.check_answers(patient, [DOCTOR], parse_headers(raw))
-    assert answer is not None and answer.reason is RefusalReason.PATIENT_NO_START
-    doctor = await login(services, DOCTOR)
-    assert await router.check_answers(doctor, [PATIENT], parse_headers(raw)) is None
-
-
-async def test_inbound_decisions(services: MailServices, accounts: dict[str, str]) -> None:
-    router = services.routing
-    assert isinstance(await router.route_inbound(NURSE), LocalDelivery)
-    assert await router.route_inbound("x@outside.example") == Refusal(
-        "x@outside.example", "outside.example", RefusalReason.RELAY_DENIED)
-
-
-def test_every_reason_has_a_reply() -> None:
-    assert set(codes.REFUSAL_REPLIES) == set(RefusalReason)
-    reply = codes.refusal_reply(Refusal("Bob@Ext.test", "ext.test",
-                                        RefusalReason.UNTRUSTED_DOMAIN))
-    assert reply == codes.UNTRUSTED_RECIPIENT.format(domain="ext.test")
-    assert codes.refusal_reply(Refusal("a@b", "b", RefusalReason.UNKNOWN_USER)) == \
-        codes.UNKNOWN_USER.format(address="a@b")
+async def test_inbound_never_relays(services: MailServices, accounts: dict[str, str]) -> None:
+    assert (await route_inbound(services, PEER)).refusal is Refusal.RELAY_DENIED
+    assert (await route_inbound(services, NURSE)).accepted
+    assert set(codes.REFUSALS) == set(Refusal)   # every reason has its reply

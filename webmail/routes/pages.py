@@ -1,11 +1,12 @@
-"""Pages that need no mailbox: home and the accessibility statement."""
+"""Home (the inbox once logged in) and the accessibility statement."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from webmail.deps import optional_user
+from webmail.deps import WebContext, optional_user, web
+from webmail.routes.mail import show_folder
 from webmail.sessions import WebUser
 from webmail.templating import render
 
@@ -13,10 +14,11 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-async def home(request: Request, user: WebUser | None = Depends(optional_user)) -> Response:
+async def home(request: Request, page: int = 1, user: WebUser | None = Depends(optional_user),
+               ctx: WebContext = Depends(web)) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "home.html")
+    return await show_folder(request, ctx, user, "INBOX", page)
 
 
 @router.get("/accessibilite", include_in_schema=False)
