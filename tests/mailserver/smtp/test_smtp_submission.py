@@ -74,8 +74,8 @@ async def test_starttls_port_requires_tls_before_mail(services: MailServices,
         return ehlo, mail, auth
     ehlo, mail, auth = await asyncio.to_thread(run)
     assert b"STARTTLS" in ehlo and b"AUTH" not in ehlo
-    assert mail.startswith(b"530 5.7.0")
-    assert auth == b"538 5.7.11 Encryption required for requested authentication mechanism"
+    assert mail == codes.STARTTLS_REQUIRED.encode()
+    assert auth == codes.ENCRYPTION_REQUIRED.encode()
 
 
 async def test_auth_before_tls_refused_on_mx_port_too(services: MailServices,
@@ -86,7 +86,7 @@ async def test_auth_before_tls_refused_on_mx_port_too(services: MailServices,
         r = c.cmd("AUTH LOGIN")
         c.close()
         return r
-    assert (await asyncio.to_thread(run)).startswith(b"502 5.5.1")
+    assert (await asyncio.to_thread(run)) == codes.AUTH_UNAVAILABLE.encode()
 
 
 async def test_wrong_password_refused_without_saying_why(services: MailServices,
@@ -133,8 +133,8 @@ async def test_three_failures_close_the_session(services: MailServices,
         c.close()
         return out
     replies = await asyncio.to_thread(run)
-    assert [r[:3] for r in replies[:3]] == [b"535"] * 3
-    assert replies[3].startswith(b"421 4.7.0")
+    assert replies[:3] == [codes.AUTH_FAILED.encode()] * 3
+    assert replies[3].startswith(codes.TOO_MANY_AUTH_FAILURES.encode())
 
 
 def _app_certificate(services: MailServices, tmp: object) -> tuple[str, str]:
