@@ -161,7 +161,9 @@ async def _start_https(node: Node) -> None:
                             port=s.listeners.https.port, ssl_certfile=str(s.tls.certificate),
                             ssl_keyfile=str(s.tls.private_key), log_level="warning",
                             lifespan="off", server_header=False, access_log=False,
-                            ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20")
+                            ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20",
+                            # live-update streams never end by themselves: cut them short
+                            timeout_graceful_shutdown=max(1, int(SHUTDOWN_GRACE) - 2))
     config.load()  # reads the certificate now: an unreadable one fails here, not in a task
     # Bound here, not by uvicorn, which answers "address in use" with sys.exit().
     sock = socket.create_server((s.listeners.https.host, s.listeners.https.port),

@@ -16,7 +16,7 @@ from mailserver.store.websessions import WebSessionStore
 from webmail import errors
 from webmail.auth import basic_authenticator
 from webmail.deps import WebContext
-from webmail.routes import account, apidocs, auth, mail, pages
+from webmail.routes import account, apidocs, auth, live, mail, pages
 from webmail.security import SecurityHeaders
 from webmail.sessions import SessionManager
 from webmail.settings import WebmailSettings
@@ -34,7 +34,7 @@ def create_app(services: MailServices, settings: WebmailSettings | None = None) 
     from directory.api import build_router
 
     app.include_router(build_router(services.store.sessions, basic_authenticator(services)))
-    for module in (pages, auth, account, mail, apidocs):
+    for module in (pages, auth, account, mail, live, apidocs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)

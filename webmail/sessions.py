@@ -100,6 +100,9 @@ class SessionManager:
         key = UnlockedKey(X25519PrivateKey.from_private_bytes(raw_key))
         return WebUser(Login(account, key, "webmail"), digest, csrf_for(secret, sid))
 
+    async def alive(self, user: WebUser) -> bool:
+        return await self.table.alive(user.session_digest)
+
     async def close(self, user: WebUser) -> None:
         await self.table.delete(user.session_digest)
 

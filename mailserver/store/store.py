@@ -311,10 +311,8 @@ class Store:
         name = _norm(name)
         try:
             async with self.write() as s:
-                last = await s.scalar(select(func.max(Folder.uidvalidity))
-                                      .where(Folder.account_id == account_id)) or 0
                 f = Folder(account_id=account_id, name=name, special_use=special_use,
-                           uidvalidity=max(int(time.time()), last + 1), uidnext=1,
+                           uidvalidity=await _next_uidvalidity(s, account_id), uidnext=1,
                            highestmodseq=1, subscribed=True)
                 s.add(f)
                 await s.flush()
@@ -371,10 +369,9 @@ class Store:
 
     async def _move_inbox(self, s: AsyncSession, account_id: str, inbox: Folder, new: str,
                           events: list[ChangeEvent]) -> None:
-        last = await s.scalar(select(func.max(Folder.uidvalidity))
-                              .where(Folder.account_id == account_id)) or 0
-        dest = Folder(account_id=account_id, name=new, uidvalidity=max(int(time.time()),
-                      last + 1), uidnext=1, highestmodseq=1, subscribed=True)
+        dest = Folder(account_id=account_id, name=new,
+                      uidvalidity=await _next_uidvalidity(s, account_id), uidnext=1,
+                      highestmodseq=1, subscribed=True)
         s.add(dest)
         await s.flush()
         msgs = list(await s.scalars(select(Message).where(Message.folder_id == inbox.id)
@@ -597,6 +594,23 @@ class Store:
         await self.run_write(lambda s: s.execute(
             update(Message).where(Message.folder_id == folder_id, Message.recent.is_(True))
             .values(recent=False)))
+
+
+# Account setting: the highest UIDVALIDITY ever given in this account, deleted folders
+# included, so a name deleted and created again never gets its old value back (RFC 3501
+# §2.3.1.1) even within the same second.
+UIDVALIDITY_FLOOR = "uidvalidity_floor"
+
+
+async def _next_uidvalidity(s: AsyncSession, account_id: str) -> int:
+    acc = await s.get(Account, account_id, with_for_update=True)
+    last = await s.scalar(select(func.max(Folder.uidvalidity))
+                          .where(Folder.account_id == account_id)) or 0
+    floor = int((acc.settings or {}).get(UIDVALIDITY_FLOOR, 0)) if acc is not None else 0
+    value = max(int(time.time()), last + 1, floor + 1)
+    if acc is not None:
+        acc.settings = {**(acc.settings or {}), UIDVALIDITY_FLOOR: value}
+    return value
 
 
 def _norm(name: str) -> str:

@@ -87,6 +87,13 @@ class WebSessionStore:
                                 .values(last_seen_at=now))
         return record, info
 
+    async def alive(self, session_id: str) -> bool:
+        """Is this session still live? Unlike ``resume`` it does not count as activity:
+        an open live-update stream does not keep an unattended session from idling out."""
+        async with self.store.read() as s:
+            row = await s.get(WebSession, session_id)
+            return row is not None and self._within_lifetimes(_record(row), datetime.now(UTC))
+
     def _within_lifetimes(self, record: WebSessionRecord, now: datetime) -> bool:
         return (now - record.created_at < self.lifetimes.absolute
                 and now - record.last_seen_at < self.lifetimes.idle)

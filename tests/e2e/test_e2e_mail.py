@@ -60,3 +60,24 @@ def test_patient_opens_a_hostile_message(visit: Visit) -> None:
         " const r = b.getBoundingClientRect();"
         " return document.elementFromPoint(r.x + 2, r.y + 2) === b; })()")
     check(visit, "conversation-patient")
+
+
+async def deliver_news(services: MailServices, subject: str) -> None:
+    doctor = await services.store.get_account(DOCTOR)
+    patient = await services.store.get_account(PATIENT)
+    assert patient is not None
+    raw = (f'From: "Dr Jean MARTIN" <{DOCTOR}>\r\nTo: {PATIENT}\r\nSubject: {subject}\r\n'
+           f"Message-ID: <{subject.replace(' ', '-')}@hopital.test>\r\n\r\nNouvelles.\r\n")
+    await services.delivery.deliver(raw.encode(), mail_from=DOCTOR, recipients=[patient],
+                                    sender=doctor)
+
+
+def test_new_mail_appears_without_reload(visit: Visit) -> None:
+    """Server-sent events: a delivery shows in the open inbox within 2 s, announced."""
+    visit.log_in(PATIENT)
+    visit.page.wait_for_timeout(500)  # the page's EventSource is connected
+    subject = f"Rappel de rendez-vous {visit.page.viewport_size['width']}"
+    visit.live.run(deliver_news(visit.live.services, subject))  # type: ignore[arg-type]
+    visit.page.get_by_role("link", name=subject).wait_for(timeout=2000)
+    assert visit.page.get_by_role("status").inner_text() == "Nouveau message reçu."
+    assert not visit.foreign_requests(), visit.foreign_requests()

@@ -14,7 +14,6 @@ from ..proto import commands as c
 from ..proto import responses as r
 from ..proto.codes import (
     EXPUNGEISSUED,
-    NONEXISTENT,
     TRYCREATE,
     ResponseCode,
     copyuid,
@@ -303,8 +302,8 @@ async def move(s: Session, cmd: c.Move) -> r.Tagged:
     uids = [u for u in view.resolve(cmd.sequence_set, cmd.uid) if u not in view.gone]
     if not uids:
         return r.Tagged(cmd.tag, "OK", "Nothing to move")
-    if dest.id == view.folder.id:
-        return r.Tagged(cmd.tag, "NO", "Source and destination are the same", NONEXISTENT)
+    # Into the selected mailbox itself too (RFC 6851 §3.3): new UIDs, COPYUID, EXPUNGEs;
+    # the moved copies come back as new messages at the next EXISTS.
     pairs = await backend.move(view.folder, uids, dest)
     if pairs:
         s.send(r.Untagged("OK", "Moved", _copyuid(dest, pairs)))
