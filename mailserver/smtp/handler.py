@@ -11,7 +11,7 @@ import logging
 import secrets
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from config import LimitSettings
 from mailserver.delivery import return_path
@@ -19,13 +19,11 @@ from mailserver.headers import MessageHeaders, parse_headers, split_headers
 from mailserver.inbound import MxChecks, note_success_request, success_notices
 from mailserver.services import MailServices
 from mailserver.smtp import codes
+from mailserver.smtp.hooks import Connection
 from mailserver.smtp.recipients import Route, inbound_route, submission_route
 from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
 from mailserver.smtp.trace import received_header, shown_address
 from mailserver.trust import domain_of
-
-if TYPE_CHECKING:
-    from mailserver.smtp.protocol import MssSMTP
 
 log = logging.getLogger("mailserver.smtp")
 
@@ -91,7 +89,7 @@ class BaseHandler:
 class SubmissionHandler(BaseHandler):
     """Ports 465/587: an authenticated account sends as itself (flow 1)."""
 
-    async def handle_MAIL(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
+    async def handle_MAIL(self, server: Connection, session: MssSession, envelope: MssEnvelope,
                           address: str, mail_options: list[str]) -> str:
         login = envelope.sender_login
         assert login is not None   # the protocol asks for a login before calling us
@@ -100,7 +98,7 @@ class SubmissionHandler(BaseHandler):
         envelope.mail_from = address
         return codes.SENDER_OK
 
-    async def handle_RCPT(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
+    async def handle_RCPT(self, server: Connection, session: MssSession, envelope: MssEnvelope,
                           address: str, rcpt_options: list[str]) -> str:
         login = envelope.sender_login
         assert login is not None
@@ -122,7 +120,7 @@ class SubmissionHandler(BaseHandler):
                              orcpt)  # relay (issue 5)
         return self.accept(envelope, address, route)
 
-    async def handle_DATA(self, server: MssSMTP, session: MssSession,
+    async def handle_DATA(self, server: Connection, session: MssSession,
                           envelope: MssEnvelope) -> str:
         login = envelope.sender_login
         assert login is not None and isinstance(envelope.original_content, bytes)
@@ -181,17 +179,17 @@ class InboundHandler(BaseHandler):
         super().__init__(services)
         self.mx_checks = MxChecks(services)  # relay (issue 5): mailserver/inbound.py
 
-    async def check_peer(self, server: MssSMTP, session: MssSession,
+    async def check_peer(self, server: Connection, session: MssSession,
                          domain: str) -> str | None:
         """Is the TLS peer allowed to send for `domain`? Its certificate must chain to the
         pinned CA and its DN be listed for the domain ("" for a null sender: any domain)."""
         # The certificate cannot change within a TLS session: decide once per domain.
         verdicts = session.peer_verdicts
         if domain not in verdicts:
-            verdicts[domain] = self.mx_checks.peer_refusal(server._ssl_object(), domain)
+            verdicts[domain] = self.mx_checks.peer_refusal(server.ssl_object(), domain)
         return verdicts[domain]
 
-    async def handle_MAIL(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
+    async def handle_MAIL(self, server: Connection, session: MssSession, envelope: MssEnvelope,
                           address: str, mail_options: list[str]) -> str:
         # relay (issue 5): a null sender ("" domain) still needs a listed certificate.
         domain = domain_of(address) if address else ""
@@ -203,7 +201,7 @@ class InboundHandler(BaseHandler):
         envelope.mail_from = address
         return codes.SENDER_OK
 
-    async def handle_RCPT(self, server: MssSMTP, session: MssSession, envelope: MssEnvelope,
+    async def handle_RCPT(self, server: Connection, session: MssSession, envelope: MssEnvelope,
                           address: str, rcpt_options: list[str]) -> str:
         if any(a.lower() == address.lower() for a in envelope.rcpt_tos):
             return self.record(envelope, address, codes.RCPT_OK)
@@ -218,7 +216,7 @@ class InboundHandler(BaseHandler):
                              orcpt)  # relay (issue 5)
         return self.accept(envelope, address, route)
 
-    async def handle_DATA(self, server: MssSMTP, session: MssSession,
+    async def handle_DATA(self, server: Connection, session: MssSession,
                           envelope: MssEnvelope) -> str:
         assert isinstance(envelope.original_content, bytes)
         raw = envelope.original_content

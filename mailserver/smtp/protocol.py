@@ -1,13 +1,10 @@
 """One SMTP connection: aiosmtpd's `SMTP` with our grammar checks, TLS, AUTH and limits.
 
 aiosmtpd reads commands and runs STARTTLS; this subclass replaces the commands whose
-behaviour matters for security (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) and leaves every
-policy decision to the handler hooks (`handler.py`): MAIL, RCPT and DATA.
-
-What aiosmtpd 1.4.6 already guarantees and we rely on:
-* after STARTTLS, `connection_made` clears the reader's buffer before any decrypted byte
-  is read, so commands pipelined with STARTTLS in clear are discarded (RFC 3207 §4.2);
-* a command line longer than the reader's limit is answered with 500 and skipped.
+behaviour matters for security (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA). The grammar of
+their arguments is `grammar.py` (pure), the order of verbs is the table of `dispatch.py`,
+and every policy decision is left to the typed hooks of `hooks.py` (`handler.py`).
+Every aiosmtpd 1.4.6 internal used here is listed, with why, in `upstream.py`.
 """
 
 from __future__ import annotations
@@ -18,9 +15,9 @@ import ssl
 from base64 import b64decode
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, TLSSetupException
 
 from config import LimitSettings
 from crypto import peer_certificate
@@ -30,14 +27,21 @@ from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
 from mailserver.smtp import codes
 from mailserver.smtp.data import DataVerdict, read_data
+from mailserver.smtp.dispatch import VERBS, Phase, phase_refusal
+from mailserver.smtp.grammar import (
+    MailParamError,
+    PathError,
+    parse_mail_params,
+    parse_params,
+    parse_path,
+)
+from mailserver.smtp.hooks import SmtpHooks
 from mailserver.smtp.state import ListenerKind, MssEnvelope, MssSession, TlsInfo
 from mailserver.smtp.trace import log_transaction
 
 log = logging.getLogger("mailserver.smtp")
 T = TypeVar("T")
 
-# RFC 3207 §4: before STARTTLS on the submission port, only these (AUTH gets its 538).
-BEFORE_TLS = frozenset({"EHLO", "HELO", "NOOP", "QUIT", "STARTTLS", "RSET", "AUTH", "HELP"})
 MAX_AUTH_FAILURES = 3
 MAIL_PARAMS = frozenset({"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH"})
 RCPT_PARAMS = frozenset({"NOTIFY", "ORCPT"})
@@ -46,7 +50,7 @@ PATH_COMMAND_LIMIT = 1024   # MAIL/RCPT with their parameters
 
 
 class MssSMTP(SMTP):
-    def __init__(self, handler: Any, *, services: MailServices, kind: ListenerKind,
+    def __init__(self, handler: SmtpHooks, *, services: MailServices, kind: ListenerKind,
                  registry: ConnectionRegistry[MssSMTP], tls_context: ssl.SSLContext | None,
                  implicit_tls: bool, loop: asyncio.AbstractEventLoop) -> None:
         limits: LimitSettings = services.settings.limits
@@ -64,6 +68,7 @@ class MssSMTP(SMTP):
         self._greeting_pending = True
         self._raw_replies = False
         self._abort_handle: asyncio.TimerHandle | None = None
+        self.hooks = handler
         super().__init__(
             handler, data_size_limit=limits.max_message_size, enable_SMTPUTF8=True,
             decode_data=False, hostname=services.settings.server.hostname,
@@ -73,6 +78,8 @@ class MssSMTP(SMTP):
         # aiosmtpd keeps these in a class-wide dict that EHLO grows; keep ours per session.
         self.command_size_limits = defaultdict(
             lambda: COMMAND_LIMIT, {"MAIL": PATH_COMMAND_LIMIT, "RCPT": PATH_COMMAND_LIMIT})
+        # Every verb aiosmtpd dispatches runs through the table (KeyError: a verb unknown
+        # to dispatch.VERBS, e.g. after an aiosmtpd upgrade).
         self._smtp_methods = {name: self._guard(name, method)
                               for name, method in self._smtp_methods.items()}
 
@@ -95,6 +102,11 @@ class MssSMTP(SMTP):
 
     def in_transaction(self) -> bool:
         return isinstance(self.envelope, MssEnvelope) and self.envelope.mail_from is not None
+
+    def phase(self) -> Phase:
+        if not self.sess.host_name:
+            return Phase.CONNECTED
+        return Phase.MAIL if self.in_transaction() else Phase.GREETED
 
     # -- connection life ----------------------------------------------------------------
 
@@ -169,6 +181,17 @@ class MssSMTP(SMTP):
                  self.sess.client_ip, self.limits.smtp_timeout)
         self._say_and_close(codes.TIMEOUT)
 
+    async def handle_exception(self, error: Exception) -> str:
+        """A failed STARTTLS handshake is an expected event (scanners, wrong CA): one short
+        log line, no traceback; aiosmtpd then closes the connection without a reply."""
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__ or error
+            reason = getattr(cause, "reason", None) or cause.__class__.__name__
+            log.info("smtp %s: STARTTLS handshake with %s failed: %s", self.kind.value,
+                     self.sess.client_ip, str(reason)[:120])
+            return codes.TLS_UNAVAILABLE
+        return await self.hooks.handle_exception(error)
+
     # -- replies ------------------------------------------------------------------------
 
     async def push(self, status: str | bytes) -> None:
@@ -191,6 +214,8 @@ class MssSMTP(SMTP):
 
     def _guard(self, name: str, method: Callable[[str | None], Awaitable[None]]
                ) -> Callable[[str | None], Awaitable[None]]:
+        rule = VERBS[name]
+
         async def run(arg: str | None) -> None:
             if self.shutting_down and not self.in_transaction() and name != "QUIT":
                 await self.push(codes.SHUTTING_DOWN)
@@ -198,8 +223,12 @@ class MssSMTP(SMTP):
                 return
             # relay (issue 5): the MX requires STARTTLS too, like the submission port.
             if (self.kind in (ListenerKind.SUBMISSION_STARTTLS, ListenerKind.MX)
-                    and self.sess.tls is None and name not in BEFORE_TLS):
+                    and self.sess.tls is None and not rule.before_tls):
                 await self.push(codes.STARTTLS_REQUIRED)
+                return
+            refused = phase_refusal(name, self.phase())
+            if refused is not None:
+                await self.push(refused)
                 return
             self._busy = True
             try:
@@ -251,14 +280,14 @@ class MssSMTP(SMTP):
         else:
             await super().smtp_STARTTLS(arg)   # "220", handshake, fresh session, empty buffer
 
-    def _ssl_object(self) -> ssl.SSLObject | ssl.SSLSocket | None:
+    def ssl_object(self) -> ssl.SSLObject | ssl.SSLSocket | None:
         if self.transport is None:
             return None
         obj = self.transport.get_extra_info("ssl_object")
         return obj if isinstance(obj, ssl.SSLObject | ssl.SSLSocket) else None
 
     def _peer_certificate_der(self) -> bytes | None:
-        obj = self._ssl_object()
+        obj = self.ssl_object()
         return obj.getpeercert(binary_form=True) if obj is not None else None
 
     # -- authentication -----------------------------------------------------------------
@@ -270,7 +299,7 @@ class MssSMTP(SMTP):
             return sess.login
         if not sess.cert_checked and sess.tls is not None:
             sess.cert_checked = True
-            obj = self._ssl_object()
+            obj = self.ssl_object()
             cert = peer_certificate(obj) if obj is not None else None
             if cert is not None:
                 sess.cert_login = await self.services.auth.certificate_login(
@@ -333,7 +362,7 @@ class MssSMTP(SMTP):
             await self.push("501 5.5.2 Cannot decode base64")
             return None
 
-    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+    async def auth_PLAIN(self, _: object, args: list[str]) -> AuthResult:
         blob = await self._sasl_response(args)
         if blob is None:
             return AuthResult(success=False, handled=True)
@@ -347,7 +376,7 @@ class MssSMTP(SMTP):
             return AuthResult(success=False, handled=False, message=codes.AUTH_FAILED)
         return await self._password_auth(login, password)
 
-    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+    async def auth_LOGIN(self, _: object, args: list[str]) -> AuthResult:
         if len(args) == 1:
             got = await self.challenge_auth(self.AuthLoginUsernameChallenge)
             if got is MISSING:
@@ -365,7 +394,7 @@ class MssSMTP(SMTP):
         assert isinstance(login, bytes) and isinstance(password, bytes)
         return await self._password_auth(login, password)
 
-    async def auth_EXTERNAL(self, _: Any, args: list[str]) -> AuthResult:
+    async def auth_EXTERNAL(self, _: object, args: list[str]) -> AuthResult:
         """RFC 4422 appendix A: the identity is the TLS client certificate's."""
         blob = await self._sasl_response(args)
         if blob is None:
@@ -379,27 +408,17 @@ class MssSMTP(SMTP):
 
     # -- the mail transaction -----------------------------------------------------------
 
-    @staticmethod
-    def _params(text: str) -> dict[str, str] | None:
-        out: dict[str, str] = {}
-        for token in text.split():
-            key, eq, value = token.partition("=")
-            if not key.isalnum() or (eq and not value):
-                return None
-            out[key.upper()] = value
-        return out
-
     async def _path_and_params(self, arg: str | None, keyword: str, *, null_ok: bool,
                                allowed: frozenset[str]) -> tuple[str, str, dict[str, str]] | None:
         """MAIL/RCPT argument: (address, parameters text, parameters by upper-case name), or
         None once the error reply has been pushed."""
         syntax = codes.SYNTAX_MAIL if keyword == "FROM:" else codes.SYNTAX_RCPT
-        parsed = self._path(arg, keyword, null_ok=null_ok)
-        if isinstance(parsed, str):
-            await self.push(parsed)
+        path = parse_path(arg, keyword, null_ok=null_ok)
+        if isinstance(path, PathError):
+            await self.push(syntax if path is PathError.SYNTAX else codes.BAD_ADDRESS)
             return None
-        address, rest = parsed
-        params = self._params(rest)
+        address, rest = path.address, path.rest
+        params = parse_params(rest)
         if params is None or (params and not self.sess.extended_smtp):
             await self.push(syntax)
             return None
@@ -419,33 +438,7 @@ class MssSMTP(SMTP):
             await self.push(f"501 5.5.4 {exc}")
             return None
 
-    def _path(self, arg: str | None, keyword: str, *, null_ok: bool
-              ) -> tuple[str, str] | str:
-        """(address, parameters text) or an error reply."""
-        syntax = codes.SYNTAX_MAIL if keyword == "FROM:" else codes.SYNTAX_RCPT
-        if arg is None:
-            return syntax
-        rest = self._strip_command_keyword(keyword, arg)
-        if rest is None:
-            return syntax
-        if null_ok and rest.startswith("<>"):
-            return "", rest[2:]
-        address, params = self._getaddr(rest)
-        if address is None or params is None:
-            return codes.BAD_ADDRESS
-        if not address or "@" not in address or not address.rpartition("@")[2]:
-            return codes.BAD_ADDRESS if address else syntax
-        if len(address) > 254:
-            return codes.BAD_ADDRESS
-        return address, params
-
     async def smtp_MAIL(self, arg: str | None) -> None:
-        if not self.sess.host_name:
-            await self.push(codes.NEED_HELO)
-            return
-        if self.in_transaction():
-            await self.push(codes.NESTED_MAIL)
-            return
         login = None
         if self.kind.submission:
             login = await self.identity()
@@ -457,29 +450,19 @@ class MssSMTP(SMTP):
             return
         address, rest, params = parsed
         env = self.env
-        if "SIZE" in params:
-            if not params["SIZE"].isdigit():
-                await self.push(codes.BAD_SIZE)
-                return
-            env.declared_size = int(params["SIZE"])
-            if env.declared_size > self.limits.max_message_size:
-                await self.push(codes.TOO_BIG.format(limit=self.limits.max_message_size))
-                return
-        body = params.get("BODY", "7BIT").upper()
-        if body not in ("7BIT", "8BITMIME"):
-            await self.push(codes.BAD_BODY)
+        mail = parse_mail_params(params, self.limits.max_message_size)
+        if isinstance(mail, MailParamError):
+            await self.push(self._mail_param_reply(mail))
             return
-        if params.get("SMTPUTF8"):
-            await self.push("501 5.5.4 SMTPUTF8 takes no value")
-            return
-        env.smtp_utf8 = "SMTPUTF8" in params
+        env.declared_size = mail.size
+        env.smtp_utf8 = mail.smtputf8
         # relay (issue 5): RET and ENVID checked and stored decoded ("ret", "envid").
         mail_dsn = await self._dsn_params(parse_mail_dsn, params, ("RET", "ENVID"))
         if mail_dsn is None:
             return
         env.params = mail_dsn[0]
         env.sender_login = login
-        status = await self._call_handler_hook("MAIL", address, rest.split())
+        status = await self.hooks.handle_MAIL(self, self.sess, env, address, rest.split())
         env.sender_code = codes.code_of(status)
         if env.mail_from is None:     # refused: this transaction ends here
             log_transaction(self.kind.value, self.sess, env, status, env.declared_size,
@@ -487,12 +470,6 @@ class MssSMTP(SMTP):
         await self.push(status)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
-        if not self.sess.host_name:
-            await self.push(codes.NEED_HELO)
-            return
-        if not self.in_transaction():
-            await self.push(codes.NEED_MAIL)
-            return
         parsed = await self._path_and_params(arg, "TO:", null_ok=False, allowed=RCPT_PARAMS)
         if parsed is None:
             return
@@ -507,8 +484,18 @@ class MssSMTP(SMTP):
             return
         notify, orcpt, _ = rcpt_dsn
         self.env.rcpt_dsn = (notify, orcpt)
-        status = await self._call_handler_hook("RCPT", address, rest.split())
+        status = await self.hooks.handle_RCPT(self, self.sess, self.env, address,
+                                              rest.split())
         await self.push(status)
+
+    def _mail_param_reply(self, error: MailParamError) -> str:
+        if error is MailParamError.BAD_SIZE:
+            return codes.BAD_SIZE
+        if error is MailParamError.TOO_BIG:
+            return codes.TOO_BIG.format(limit=self.limits.max_message_size)
+        if error is MailParamError.BAD_BODY:
+            return codes.BAD_BODY
+        return codes.SMTPUTF8_NO_VALUE
 
     async def smtp_RSET(self, arg: str | None) -> None:
         if arg:
@@ -518,12 +505,6 @@ class MssSMTP(SMTP):
         await self.push(codes.RESET_OK)
 
     async def smtp_DATA(self, arg: str | None) -> None:
-        if not self.sess.host_name:
-            await self.push(codes.NEED_HELO)
-            return
-        if not self.in_transaction():
-            await self.push(codes.NEED_MAIL)
-            return
         if arg:
             await self.push(codes.SYNTAX_DATA)
             return
@@ -538,7 +519,7 @@ class MssSMTP(SMTP):
         if result.verdict is DataVerdict.OK:
             env.content = env.original_content = result.content
             try:
-                status = await self._call_handler_hook("DATA")
+                status = await self.hooks.handle_DATA(self, self.sess, env)
             except Exception as exc:   # the transaction ends here whatever happened
                 status = await self.handle_exception(exc)
         elif result.verdict is DataVerdict.BARE_NEWLINE:

@@ -11,7 +11,8 @@ from config import Listener
 from crypto import server_context, shrink_tls_read_buffer
 from mailserver.limits import ConnectionRegistry
 from mailserver.services import MailServices
-from mailserver.smtp.handler import BaseHandler, InboundHandler, SubmissionHandler
+from mailserver.smtp.handler import InboundHandler, SubmissionHandler
+from mailserver.smtp.hooks import SmtpHooks
 from mailserver.smtp.protocol import MssSMTP
 from mailserver.smtp.state import ListenerKind
 
@@ -24,7 +25,7 @@ class SmtpListener:
     kind: ListenerKind
     server: asyncio.Server
     registry: ConnectionRegistry[MssSMTP]
-    handler: BaseHandler
+    handler: SmtpHooks
 
     @property
     def port(self) -> int:
@@ -90,7 +91,7 @@ async def start_smtp(services: MailServices) -> SmtpServers:
     submission_ctx = tls_context(settings.tls.certificate, settings.tls.private_key,
                                  settings.tls.client_ca)
     mx_ctx = tls_context(settings.tls.certificate, settings.tls.private_key, settings.trust.ca)
-    plan: list[tuple[ListenerKind, Listener | None, ssl.SSLContext, BaseHandler]] = [
+    plan: list[tuple[ListenerKind, Listener | None, ssl.SSLContext, SmtpHooks]] = [
         (ListenerKind.MX, settings.listeners.smtp, mx_ctx, InboundHandler(services)),
         (ListenerKind.SUBMISSION_TLS, settings.listeners.submission_tls, submission_ctx,
          SubmissionHandler(services)),
@@ -110,7 +111,7 @@ async def start_smtp(services: MailServices) -> SmtpServers:
 
 
 async def _listen(services: MailServices, kind: ListenerKind, listener: Listener,
-                  ctx: ssl.SSLContext, handler: BaseHandler) -> SmtpListener:
+                  ctx: ssl.SSLContext, handler: SmtpHooks) -> SmtpListener:
     loop = asyncio.get_running_loop()
     limits = services.settings.limits
     registry: ConnectionRegistry[MssSMTP] = ConnectionRegistry(

@@ -8,13 +8,15 @@ without their address, IP or HELO name.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from mailserver.smtp.state import MssEnvelope, MssSession
+from mailserver.smtp.state import MssEnvelope, MssSession, RecipientResult
 
 log = logging.getLogger("mailserver.smtp")
+MAX_LOGGED_RECIPIENTS = 20
 
 
 def shown_address(address: str, is_patient: Callable[[str], bool]) -> str:
@@ -59,6 +61,18 @@ def _clean(text: str) -> str:
     return kept[:255] or "unknown"
 
 
+def recipients_summary(results: list[RecipientResult]) -> str:
+    """The first `MAX_LOGGED_RECIPIENTS` as address:code, then only counts per code: a
+    client sending thousands of refused RCPTs must not make one huge log line."""
+    out = ",".join(f"{r.shown}:{r.code}" for r in results[:MAX_LOGGED_RECIPIENTS]) or "-"
+    rest = results[MAX_LOGGED_RECIPIENTS:]
+    if rest:
+        counts = Counter(r.code for r in rest)
+        out += f",+{len(rest)} more (" + " ".join(
+            f"{code}x{n}" for code, n in sorted(counts.items())) + ")"
+    return out
+
+
 def log_transaction(listener: str, session: MssSession, envelope: MssEnvelope, result: str,
                     size: int | None, is_patient: Callable[[str], bool],
                     sender: str | None = None) -> None:
@@ -66,7 +80,7 @@ def log_transaction(listener: str, session: MssSession, envelope: MssEnvelope, r
     login = envelope.sender_login or session.identity
     who = shown_address(login.account.address, is_patient) if login else "-"
     mail_from = sender if sender is not None else (envelope.mail_from or "")
-    rcpts = ",".join(f"{r.shown}:{r.code}" for r in envelope.results) or "-"
+    rcpts = recipients_summary(envelope.results)
     log.info("smtp tx=%s listener=%s peer=%s tls=%s auth=%s from=%s rcpt=%s size=%s "
              "result=%r", envelope.tx_id, listener, session.client_ip,
              session.tls or "none", who, shown_address(mail_from, is_patient), rcpts,

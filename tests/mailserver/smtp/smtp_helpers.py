@@ -141,3 +141,9 @@ async def count(services: MailServices, address: str, folder: str = "INBOX") -> 
     info = await services.store.get_folder(acc.id, folder)
     assert info is not None
     return len(await services.store.list_messages(info.id))
+
+
+def said(code: int, text: bytes | str) -> str:
+    """A reply as a client library split it (code, text), joined back into the line the
+    server sent, to compare with the named replies of `mailserver/smtp/codes.py`."""
+    return f"{code} {text.decode() if isinstance(text, bytes) else text}"

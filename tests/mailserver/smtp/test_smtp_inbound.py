@@ -8,8 +8,16 @@ import smtplib
 import pytest
 
 from mailserver.services import MailServices
+from mailserver.smtp import codes
 from tests.conftest import NURSE, PATIENT
-from tests.mailserver.smtp.smtp_helpers import count, mailbox, message, peer_tls, tls_client
+from tests.mailserver.smtp.smtp_helpers import (
+    count,
+    mailbox,
+    message,
+    peer_tls,
+    said,
+    tls_client,
+)
 
 
 def deliver(services: MailServices, port: int, frm: str, rcpts: list[str], msg: bytes
@@ -38,9 +46,8 @@ async def test_untrusted_sender_refused(services: MailServices, ports: dict[str,
     with pytest.raises(smtplib.SMTPSenderRefused) as err:
         await asyncio.to_thread(deliver, services, ports["mx"], "spam@outside.example", [NURSE],
                                 message("spam@outside.example", NURSE))
-    assert err.value.smtp_code == 550
-    assert err.value.smtp_error == (
-        "5.7.1 Sender domain outside.example is not in the MSSanté trust space".encode())
+    assert said(err.value.smtp_code, err.value.smtp_error) == \
+        codes.UNTRUSTED_SENDER.format(domain="outside.example")
     assert await count(services, NURSE) == 0
 
 
@@ -49,7 +56,8 @@ async def test_null_sender_needs_a_trusted_from(services: MailServices,
     with pytest.raises(smtplib.SMTPDataError) as err:
         await asyncio.to_thread(deliver, services, ports["mx"], "", [NURSE],
                                 message("mailer-daemon@outside.example", NURSE))
-    assert err.value.smtp_code == 550
+    assert said(err.value.smtp_code, err.value.smtp_error) == \
+        codes.UNTRUSTED_SENDER.format(domain="outside.example")
     await asyncio.to_thread(deliver, services, ports["mx"], "", [NURSE],
                             message("mailer-daemon@hopital.test", NURSE))
     assert await count(services, NURSE) == 1
@@ -62,11 +70,11 @@ async def test_unknown_recipient_and_relaying(services: MailServices,
                                 ["nobody@hopital.test", "x@outside.example",
                                  "y@patient.test"], message("a@hopital.test", "x"))
     got = err.value.recipients
-    assert got["nobody@hopital.test"][0] == 550
-    assert got["nobody@hopital.test"][1].startswith(b"5.1.1")
-    assert got["x@outside.example"] == (
-        550, b"5.7.1 Relaying denied: outside.example is not a domain of this server")
-    assert got["y@patient.test"][1].startswith(b"5.1.1")
+    assert said(*got["nobody@hopital.test"]) == \
+        codes.UNKNOWN_USER.format(address="nobody@hopital.test")
+    assert said(*got["x@outside.example"]) == \
+        codes.RELAY_DENIED.format(domain="outside.example")
+    assert said(*got["y@patient.test"]) == codes.UNKNOWN_USER.format(address="y@patient.test")
 
 
 async def test_mx_offers_starttls_but_no_auth(services: MailServices,

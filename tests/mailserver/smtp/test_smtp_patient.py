@@ -11,8 +11,9 @@ import pytest
 
 from mailserver.policy.patient import CLOSED, NO_START, TO_PATIENT, WRONG_ADDRESS
 from mailserver.services import MailServices
+from mailserver.smtp import codes
 from tests.conftest import DOCTOR, NURSE, PASSWORD, PATIENT, PATIENT2, WARD
-from tests.mailserver.smtp.smtp_helpers import count, message, submit, tls_client
+from tests.mailserver.smtp.smtp_helpers import count, message, said, submit, tls_client
 
 
 async def send(services: MailServices, port: int, user: str, rcpts: list[str],
@@ -47,7 +48,7 @@ async def test_patient_cannot_start_a_conversation(services: MailServices,
                                                    ports: dict[str, int]) -> None:
     code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, DOCTOR,
                                        message(PATIENT, DOCTOR))
-    assert code == 550 and text == f"5.7.1 {NO_START}".encode()
+    assert said(code, text) == codes.PATIENT_REFUSED.format(reason=NO_START)
     assert await count(services, DOCTOR) == 0
 
 
@@ -57,7 +58,7 @@ async def test_closed_by_x_mss_mes_fin(services: MailServices, ports: dict[str, 
                        headers={"X-MSS-MES": "FIN"}))
     code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, DOCTOR,
                                        answer(PATIENT, DOCTOR, "<fin@hopital.test>"))
-    assert code == 550 and text == f"5.7.1 {CLOSED}".encode()
+    assert said(code, text) == codes.PATIENT_REFUSED.format(reason=CLOSED)
     assert await count(services, DOCTOR) == 0
 
 
@@ -70,7 +71,7 @@ async def test_closed_by_later_fin_subject(services: MailServices,
     for parent in ("<m1@hopital.test>", "<m2@hopital.test>"):
         code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, DOCTOR,
                                            answer(PATIENT, DOCTOR, parent))
-        assert code == 550 and text == f"5.7.1 {CLOSED}".encode()
+        assert said(code, text) == codes.PATIENT_REFUSED.format(reason=CLOSED)
 
 
 async def test_answer_goes_to_reply_to_not_to_original_sender(
@@ -79,9 +80,9 @@ async def test_answer_goes_to_reply_to_not_to_original_sender(
                message(DOCTOR, PATIENT, msgid="<m1@hopital.test>",
                        headers={"Reply-To": WARD}))
     # To the original From: refused (at RCPT nothing is open with the doctor).
-    code, _ = await refused_at_rcpt(services, ports["tls"], PATIENT, DOCTOR,
-                                    answer(PATIENT, DOCTOR, "<m1@hopital.test>"))
-    assert code == 550
+    code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, DOCTOR,
+                                       answer(PATIENT, DOCTOR, "<m1@hopital.test>"))
+    assert said(code, text) == codes.PATIENT_REFUSED.format(reason=NO_START)
     await send(services, ports["tls"], PATIENT, [WARD],
                answer(PATIENT, WARD, "<m1@hopital.test>"))
     assert await count(services, WARD) == 1 and await count(services, DOCTOR) == 0
@@ -97,8 +98,8 @@ async def test_after_data_answer_to_wrong_address_refused(
     with pytest.raises(smtplib.SMTPDataError) as err:
         await send(services, ports["tls"], PATIENT, [NURSE],
                    answer(PATIENT, NURSE, "<a@hopital.test>"))
-    assert err.value.smtp_code == 550
-    assert err.value.smtp_error == f"5.7.1 {WRONG_ADDRESS}".encode()
+    assert said(err.value.smtp_code, err.value.smtp_error) == \
+        codes.PATIENT_REFUSED.format(reason=WRONG_ADDRESS)
     assert await count(services, NURSE) == 0
 
 
@@ -106,14 +107,14 @@ async def test_patient_never_writes_to_a_patient(services: MailServices,
                                                  ports: dict[str, int]) -> None:
     code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, PATIENT2,
                                        message(PATIENT, PATIENT2))
-    assert code == 550 and text == f"5.7.1 {TO_PATIENT}".encode()
+    assert said(code, text) == codes.PATIENT_REFUSED.format(reason=TO_PATIENT)
 
 
 async def test_patient_never_writes_outside_the_trust_space(
         services: MailServices, ports: dict[str, int]) -> None:
     code, text = await refused_at_rcpt(services, ports["tls"], PATIENT, "x@outside.example",
                                        message(PATIENT, "x@outside.example"))
-    assert code == 550 and b"trust space" in text
+    assert said(code, text) == codes.UNTRUSTED_RECIPIENT.format(domain="outside.example")
 
 
 async def test_message_to_patient_over_patient_limit(services: MailServices,
@@ -131,7 +132,8 @@ async def test_message_to_patient_over_patient_limit(services: MailServices,
         await client.rcpt(PATIENT)
         with pytest.raises(aiosmtplib.SMTPDataError) as err:
             await client.data(big)
-        assert err.value.code == 552 and err.value.message.startswith("5.3.4")
+        assert said(err.value.code, err.value.message) == \
+            codes.TOO_BIG_FOR_PATIENT.format(limit=2000)
     assert await count(services, NURSE) == 0
     # With SIZE declared: refused at RCPT, and a professional recipient is not affected.
     async with client:
@@ -140,6 +142,7 @@ async def test_message_to_patient_over_patient_limit(services: MailServices,
         assert (await client.rcpt(NURSE)).code == 250
         with pytest.raises(aiosmtplib.SMTPRecipientRefused) as err2:
             await client.rcpt(PATIENT)
-        assert err2.value.code == 552 and err2.value.message.startswith("5.3.4")
+        assert said(err2.value.code, err2.value.message) == \
+            codes.TOO_BIG_FOR_PATIENT.format(limit=2000)
         assert (await client.data(big)).code == 250
     assert await count(services, PATIENT) == 0 and await count(services, NURSE) == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailserver.services import MailServices
-from mailserver.smtp import ListenerKind, start_smtp
+from mailserver.smtp import ListenerKind, codes, start_smtp
 from tests.conftest import DOCTOR, NURSE, PATIENT
 from tests.mailserver.smtp.smtp_helpers import (
     RawClient,
@@ -44,7 +44,7 @@ async def test_connections_per_client_and_total(services: MailServices,
                 c.close()
             return refused
         refused = await asyncio.to_thread(run)
-        assert refused.startswith(b"421 4.7.0 Too many connections from your address")
+        assert refused.startswith(codes.TOO_MANY_CONNECTIONS_CLIENT.encode() + b"|")
     finally:
         await servers.close(0.5)
     set_limits(services, max_connections_per_client=50, max_connections=1)
@@ -57,7 +57,7 @@ async def test_connections_per_client_and_total(services: MailServices,
             a.close()
             b.close()
             return out
-        assert (await asyncio.to_thread(run2)).startswith(b"421 4.7.0 Too many connections")
+        assert (await asyncio.to_thread(run2)) == codes.TOO_MANY_CONNECTIONS.encode()
         await asyncio.sleep(0.1)
         assert servers.sessions == 0
     finally:
@@ -74,7 +74,7 @@ async def test_idle_client_times_out(services: MailServices, accounts: dict[str,
             out = c.pending(2.5)
             c.close()
             return out
-        assert (await asyncio.to_thread(run)).startswith(b"421 4.4.2")
+        assert (await asyncio.to_thread(run)).startswith(codes.TIMEOUT.encode())
     finally:
         await servers.close(0.5)
 
@@ -95,7 +95,7 @@ async def test_graceful_shutdown(services: MailServices, accounts: dict[str, str
     closing = asyncio.create_task(servers.close(grace=5.0))
     await asyncio.sleep(0.2)
     assert await asyncio.to_thread(idle.pending, 0.3) == \
-        b"421 4.3.2 Service shutting down, try again later\r\n"
+        codes.SHUTTING_DOWN.encode() + b"\r\n"
     with pytest.raises(OSError):      # no new connections
         await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port), 1)
 
@@ -105,7 +105,7 @@ async def test_graceful_shutdown(services: MailServices, accounts: dict[str, str
         return done, after
     done, after = await asyncio.to_thread(finish)
     assert done.startswith(b"250 2.0.0")
-    assert after.startswith(b"421 4.3.2")
+    assert after.startswith(codes.SHUTTING_DOWN.encode())
     await asyncio.wait_for(closing, 5)
     assert servers.sessions == 0
     [got] = await mailbox(services, NURSE)
@@ -118,10 +118,10 @@ async def test_grace_expired_closes_stuck_transactions(services: MailServices,
                                                       accounts: dict[str, str]) -> None:
     servers = await start_smtp(services)
     c = await asyncio.to_thread(RawClient.mx, servers.port(ListenerKind.MX), services.settings)
-    assert (await asyncio.to_thread(c.cmd, f"MAIL FROM:<{SENDER}>")).startswith(b"250")
+    assert (await asyncio.to_thread(c.cmd, f"MAIL FROM:<{SENDER}>")) == codes.SENDER_OK.encode()
     await servers.close(grace=0.3)
     assert servers.sessions == 0
-    assert (await asyncio.to_thread(c.pending, 0.3)).startswith(b"421 4.3.2")
+    assert (await asyncio.to_thread(c.pending, 0.3)).startswith(codes.SHUTTING_DOWN.encode())
     c.close()
 
 
