@@ -75,3 +75,12 @@ _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 def normalise_mailbox(name: str) -> str:
     """``INBOX`` is case-insensitive (RFC 3501 §5.1): any case of it becomes ``INBOX``."""
     return "INBOX" if name.upper() == "INBOX" else name
+
+
+# Names that are IMAP syntax but not valid modified UTF-7 become this prefix + the raw
+# bytes: a control character no stored or creatable name holds, so they name nothing.
+UNUSABLE = "\x01"  # not NUL: PostgreSQL text cannot hold it, even in a lookup
+
+
+def unusable_name(raw: bytes) -> str:
+    return UNUSABLE + raw.decode("latin-1")

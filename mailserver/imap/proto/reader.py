@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .mutf7 import decode_mutf7, normalise_mailbox
+from .mutf7 import decode_mutf7, encode_mutf7, normalise_mailbox, unusable_name
 from .seqset import SequenceSet
 
 # RFC 3501 §9: atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards /
@@ -227,12 +227,18 @@ class Reader:
         return self._decode_name(raw)
 
     def _decode_name(self, raw: bytes) -> str:
+        """A name is valid IMAP syntax even when it is not valid modified UTF-7: it then
+        names no mailbox (SELECT/STATUS answer NO, LIST matches nothing, CREATE refuses),
+        rather than being a protocol error (BAD). Non-canonical forms (``&,,,-``) and raw
+        8-bit names (UTF8=ACCEPT is not offered) are such names too."""
         try:
             if raw.isascii():
-                return decode_mutf7(raw)
-            return raw.decode("utf-8")  # RFC 6855 style raw UTF-8, accepted leniently
+                name = decode_mutf7(raw)
+                if encode_mutf7(name).encode() == raw:
+                    return name
         except ValueError:
-            raise self.error("invalid mailbox name encoding") from None
+            pass
+        return unusable_name(raw)
 
     def sequence_set(self) -> SequenceSet:
         """sequence-set (RFC 3501 §9); see ``seqset``."""

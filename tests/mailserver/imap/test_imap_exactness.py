@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from mailserver.services import MailServices
 from tests.conftest import DOCTOR
 from tests.mailserver.imap.conftest import deliver
@@ -45,3 +47,25 @@ m OK MOVE completed
 """)
     await exchange(doctor, "f UID FETCH 1:* (UID)",
                    "* 1 FETCH (UID 2)\n* 2 FETCH (UID 3)\nf OK FETCH completed")
+
+
+@pytest.mark.parametrize("name", ["&Jjo", "\"!#$&'+,-.0123456789:;<=>?@^_`|[}\"", "&,,,-",
+                                  "\"Essai \xfc\""])
+async def test_names_that_are_not_modified_utf7_name_nothing(doctor: Wire, name: str) -> None:
+    """Item 1: valid IMAP syntax that is not canonical modified UTF-7 (or raw 8-bit, as
+    UTF8=ACCEPT is not offered) is a name of no mailbox: NO or an empty LIST, never BAD."""
+    await exchange(doctor, f"a SELECT {name}", "a NO [NONEXISTENT] No such mailbox")
+    await exchange(doctor, f"b EXAMINE {name}", "b NO [NONEXISTENT] No such mailbox")
+    await exchange(doctor, f"c STATUS {name} (MESSAGES)", "c NO [NONEXISTENT] No such mailbox")
+    await exchange(doctor, f'd LIST "" {name}', "d OK LIST completed")
+    out = await doctor.cmd(f"CREATE {name}")
+    assert out.split(b" ")[1] == b"NO", out
+    await exchange(doctor, 'e LIST "" *', r"""
+* LIST (\HasNoChildren) "/" INBOX
+* LIST (\HasNoChildren \Archive) "/" Archive
+* LIST (\HasNoChildren \Drafts) "/" Drafts
+* LIST (\HasNoChildren \Junk) "/" Junk
+* LIST (\HasNoChildren \Sent) "/" Sent
+* LIST (\HasNoChildren \Trash) "/" Trash
+e OK LIST completed
+""")

@@ -245,7 +245,6 @@ BAD: list[tuple[bytes, str | None]] = [
     (b"a LOGIN {10}\r\nshort\r\n", "a"),
     (b"a SELECT\r\n", "a"),
     (b"a SELECT x (FOO)\r\n", "a"),
-    (b"a SELECT &Jjo\r\n", "a"),
     (b"a FETCH 0 FLAGS\r\n", "a"),
     (b"a FETCH 1 (FLAGS\r\n", "a"),
     (b"a FETCH 1 BODY[1.MIME\r\n", "a"),
@@ -297,3 +296,16 @@ def test_idle_done_and_sasl() -> None:
     assert parse_sasl_response(b"\r\n") == b""
     with pytest.raises(ParseError):
         parse_sasl_response(b"not base64!\r\n")
+
+
+@pytest.mark.parametrize("raw", [b"&Jjo", b"&,,,-", b"\"Essai \xc3\xbc\"", b"&AGE-"])
+def test_names_not_in_canonical_modified_utf7_parse_to_an_unusable_name(raw: bytes) -> None:
+    """Valid syntax, not a usable name (issue 16 item 1): no BAD; the name holds a
+    control character, so it names no mailbox and CREATE refuses it."""
+    cmd = parse_command(b"a SELECT " + raw + b"\r\n")
+    assert isinstance(cmd, c.Select) and cmd.mailbox.startswith("\x01")
+
+
+def test_canonical_modified_utf7_decodes() -> None:
+    cmd = parse_command(b"a SELECT &AOk-t&AOk-\r\n")
+    assert isinstance(cmd, c.Select) and cmd.mailbox == "\u00e9t\u00e9"
